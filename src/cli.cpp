@@ -1,0 +1,169 @@
+#include "cli.hpp"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "modes/client.hpp"
+#include "modes/serve.hpp"
+#include "modes/threads_demo.hpp"
+#include "version.hpp"
+
+namespace dschat {
+
+namespace {
+
+using Runner = std::function<ExitCode()>;
+
+const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}};
+
+std::vector<std::string> mode_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, mode] : kModes)
+    names.push_back(name);
+  return names;
+}
+
+/// Binds the flags every server shares; mode_fixed is set for aliases such as echo-once.
+void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options, bool mode_fixed) {
+  if (!mode_fixed) {
+    command
+        .add_option_function<std::string>(
+            "--mode", [options](const std::string& name) { options->mode = kModes.at(name); },
+            "How clients are handled")
+        ->check(CLI::IsMember(mode_names()))
+        ->default_str("once");
+  }
+  command.add_option("--host", options->host, "Address to listen on (0.0.0.0 or :: for every interface)")
+      ->capture_default_str();
+  command.add_option("--port", options->port, "TCP port, 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->default_str("8080 (once, threaded) / 8888 (async)");
+  command.add_option("--max-line", options->max_line, "Longest accepted line in bytes, without its ending")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20))
+      ->capture_default_str();
+  command.add_flag("-v,--verbose", options->verbose, "Also log every line")->capture_default_str();
+}
+
+void add_serve(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<ServeOptions>();
+  auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
+  add_serve_flags(*serve, options, false);
+  serve->callback([&run, options] { run = [options] { return run_serve(*options); }; });
+
+  auto* once =
+      app.add_subcommand("echo-once", "Alias of serve --mode once: echo one client's first line, exit");
+  once->group("Aliases");
+  add_serve_flags(*once, options, true);
+  once->callback([&run, options] {
+    options->mode = ServeMode::once;
+    run = [options] { return run_serve(*options); };
+  });
+}
+
+void add_client(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<ClientOptions>();
+  auto* client =
+      app.add_subcommand("client", "Send lines (from the arguments or standard input), print replies");
+  client->add_option("--host", options->host, "Server address")->capture_default_str();
+  client->add_option("--port", options->port, "Server port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  client->add_option("text", options->words, "Send these words as one line, print the reply and exit");
+  client->callback([&run, options] { run = [options] { return run_client(*options); }; });
+}
+
+void add_threads_demo(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<ThreadsDemoOptions>();
+  auto* demo = app.add_subcommand("threads-demo", "Threads greet, sleep a random time, say goodbye");
+  demo->add_option("--threads", options->threads, "How many threads")
+      ->check(CLI::Range(1U, 1000U))
+      ->capture_default_str();
+  demo->add_option("--max-sleep", options->max_sleep, "Longest sleep in seconds")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  demo->add_option("--seed", options->seed, "Seed for reproducible sleep times")->default_str("random");
+  demo->callback([&run, options] { run = [options] { return run_threads_demo(*options); }; });
+}
+
+/// Edit distance, for "did you mean" on a mistyped subcommand.
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string did_you_mean(const CLI::App& app, const std::string& word) {
+  std::string best;
+  std::size_t best_distance = 3;  // beyond two edits a suggestion is more confusing than helpful
+  for (const auto* command : app.get_subcommands({})) {
+    const std::size_t d = distance(word, command->get_name());
+    if (d < best_distance) {
+      best_distance = d;
+      best = command->get_name();
+    }
+  }
+  return best.empty() ? std::string() : fmt::format(" — did you mean '{}'?", best);
+}
+
+std::string version_text() {
+  const std::string revision = DSCHAT_GIT_REVISION;
+  return revision.empty() || revision == DSCHAT_VERSION
+             ? fmt::format("dschat {}", DSCHAT_VERSION)
+             : fmt::format("dschat {} ({})", DSCHAT_VERSION, revision);
+}
+
+}  // namespace
+
+ExitCode run_cli(int argc, char** argv) {
+  CLI::App app("dschat — TCP line chat: iterative, threaded and async servers, clients and a load generator",
+               "dschat");
+  app.set_version_flag("--version", version_text());
+  app.require_subcommand(1);
+  app.option_defaults()->always_capture_default();
+
+  Runner run;
+  add_serve(app, run);
+  add_client(app, run);
+  add_threads_demo(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return static_cast<ExitCode>(app.exit(e));
+  } catch (const CLI::CallForAllHelp& e) {
+    return static_cast<ExitCode>(app.exit(e));
+  } catch (const CLI::CallForVersion& e) {
+    return static_cast<ExitCode>(app.exit(e));
+  } catch (const CLI::ParseError& e) {
+    const auto extras = app.remaining();
+    if (app.get_subcommands().empty() && !extras.empty()) {
+      throw UsageError(fmt::format("unknown command '{}'{} (see dschat --help)", extras.front(),
+                                   did_you_mean(app, extras.front())));
+    }
+    std::string where = "dschat";
+    for (const auto* command : app.get_subcommands())
+      where += " " + command->get_name();
+    throw UsageError(fmt::format("{} (see {} --help)", e.what(), where));
+  }
+  return run();
+}
+
+}  // namespace dschat

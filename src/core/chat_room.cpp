@@ -1,0 +1,172 @@
+#include "core/chat_room.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/nick.hpp"
+#include "core/protocol.hpp"
+#include "core/sanitize.hpp"
+
+namespace dschat {
+namespace {
+
+constexpr std::string_view help_text =
+    "* commands: /nick NAME · /who · /me ACTION · /quit [REASON] · /help — //text sends /text";
+
+bool is_blank(char c) noexcept {
+  return c == ' ' || c == '\t';
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && is_blank(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back()))
+    s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+ChatRoom::ChatRoom(ChatRoomOptions options)
+    : options_(options),
+      help_(make_message(help_text)),
+      too_long_(make_message(too_long_reply(options.max_line))),
+      shutting_down_msg_(make_message(protocol::shutting_down)) {}
+
+ChatRoom::Member* ChatRoom::find(MemberId id) {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &members_[it->second];
+}
+
+const ChatRoom::Member* ChatRoom::find(MemberId id) const {
+  const auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &members_[it->second];
+}
+
+void ChatRoom::send_to(Member& member, std::string_view text) {
+  member.peer->send(make_message(text));
+}
+
+void ChatRoom::send_others(const Member& from, const Message& msg) {
+  for (Member& m : members_) {
+    if (m.id != from.id) m.peer->send(msg);
+  }
+}
+
+void ChatRoom::send_all(const Message& msg) {
+  for (Member& m : members_)
+    m.peer->send(msg);
+}
+
+ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
+  const MemberId id = next_id_++;
+  const std::uint64_t guest = next_guest_++;
+  std::string name = guest_name(guest);
+  std::string key = name;  // already folded: guest names are lower-case ASCII
+  members_.push_back(Member{id, &peer, std::move(name), std::move(key), guest, {}, false});
+  // Roll back on allocation failure so members_ and the two indexes never disagree.
+  try {
+    index_.emplace(id, members_.size() - 1);
+    by_name_.emplace(members_.back().key, id);
+  } catch (...) {
+    index_.erase(id);
+    members_.pop_back();
+    throw;
+  }
+  if (options_.raw) return id;
+
+  Member& member = members_.back();
+  scratch_.assign("* welcome ").append(member.name).append(" — ");
+  scratch_.append(std::to_string(members_.size())).append(" online — /help lists commands");
+  send_to(member, scratch_);
+  scratch_.assign("* ").append(member.name).append(" joined");
+  send_others(member, make_message(scratch_));
+  return id;
+}
+
+void ChatRoom::leave(MemberId id, std::string_view reason) {
+  const auto it = index_.find(id);
+  if (it == index_.end()) return;
+  const std::size_t pos = it->second;
+
+  Message notice;
+  if (!options_.raw && !shutting_down_) {
+    const Member& m = members_[pos];
+    scratch_.assign("* ").append(m.name).append(" left");
+    if (!reason.empty()) {
+      scratch_.append(" (");
+      sanitize_append(scratch_, reason);
+      scratch_.push_back(')');
+    } else if (!m.quit_reason.empty()) {
+      scratch_.append(" (").append(m.quit_reason).push_back(')');
+    }
+    notice = make_message(scratch_);
+  }
+
+  // Swap-and-pop keeps removal O(1); the member moved into the hole gets its index fixed.
+  by_name_.erase(members_[pos].key);
+  index_.erase(it);
+  if (pos + 1 != members_.size()) {
+    members_[pos] = std::move(members_.back());
+    index_[members_[pos].id] = pos;
+  }
+  members_.pop_back();
+
+  // Sent only after removal, so the leaving member's peer is never called again.
+  if (notice) send_all(notice);
+}
+
+LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
+  Member* member = find(id);
+  // Unknown ids are members already gone; lines after /quit are the rest of a chunk the caller is dropping.
+  if (member == nullptr) return LineResult::keep_open;
+  if (member->quit) return LineResult::close;
+
+  if (options_.raw) {
+    if (is_clean(line)) {
+      send_others(*member, make_message(line));
+    } else {
+      scratch_.clear();
+      sanitize_append(scratch_, line);
+      send_others(*member, make_message(scratch_));
+    }
+    return LineResult::keep_open;
+  }
+
+  if (line.empty()) return LineResult::keep_open;
+  if (line.front() == '/') {
+    line.remove_prefix(1);
+    if (line.empty() || line.front() != '/') {
+      const std::size_t space = line.find_first_of(" \t");
+      const std::string_view command = line.substr(0, space);
+      const std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space));
+      return handle_command(*member, command, arg);
+    }
+    // "//text": the first slash only escapes the second, the rest is an ordinary chat line.
+  }
+  relay(*member, "<", "> ", line);
+  return LineResult::keep_open;
+}
+
+void ChatRoom::relay(const Member& from, std::string_view before, std::string_view after,
+                     std::string_view text) {
+  scratch_.assign(before).append(from.name).append(after);
+  sanitize_append(scratch_, text);
+  send_others(from, make_message(scratch_));
+}
+
+void ChatRoom::on_too_long(MemberId id) {
+  if (Member* member = find(id)) member->peer->send(too_long_);
+}
+
+void ChatRoom::broadcast_shutdown() {
+  shutting_down_ = true;
+  send_all(shutting_down_msg_);
+}
+
+std::string_view ChatRoom::name(MemberId id) const {
+  const Member* member = find(id);
+  return member == nullptr ? std::string_view{} : std::string_view{member->name};
+}
+
+}  // namespace dschat

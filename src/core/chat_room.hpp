@@ -1,0 +1,105 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/message.hpp"
+
+namespace dschat {
+
+/// Where the room sends one member's output; implemented by each server's I/O layer. Called from inside
+/// the room (under the room's lock in the threaded server, on the loop thread in the async one): it must
+/// not block and must not call back into the room. A full outbox is noted and acted on later by the caller.
+class ChatPeer {
+ public:
+  virtual ~ChatPeer() = default;
+
+  /// Queues msg for this member.
+  virtual void send(const Message& msg) = 0;
+};
+
+/// How a chat room behaves.
+struct ChatRoomOptions {
+  bool raw = false;             ///< relay lines unchanged: no names, notices or commands
+  std::size_t max_line = 4096;  ///< for the "line too long" reply
+};
+
+/// What the caller does after a line.
+enum class LineResult {
+  keep_open,  ///< go on reading
+  close,      ///< the member asked to leave (/quit): flush its outbox, close, then call leave()
+};
+
+/// The chat service of DESIGN §2 without any I/O: membership, names, commands, formatting and fan-out.
+/// Shared by the threaded and the async server; every message is sanitized and formatted once.
+class ChatRoom {
+ public:
+  using MemberId = std::uint64_t;
+
+  explicit ChatRoom(ChatRoomOptions options);
+
+  /// Adds a member named guest-N (N counts up, never reused), sends it the welcome line and tells the
+  /// others "* guest-N joined" (raw mode: no welcome, no notice). peer must outlive its membership.
+  MemberId join(ChatPeer& peer);
+
+  /// Removes a member and tells the others "* NAME left", followed by " (REASON)" when reason is not
+  /// empty or the member quit with a reason. Nothing is sent after broadcast_shutdown() or in raw mode.
+  /// Unknown ids are ignored.
+  void leave(MemberId id, std::string_view reason = {});
+
+  /// Handles one line from a member (framed, not yet sanitized): chat line, command or, in raw mode,
+  /// a relay to the others. Empty lines are ignored in chat mode.
+  LineResult on_line(MemberId id, std::string_view line);
+
+  /// Tells the member its line passed max_line ("! line too long (max N bytes)").
+  void on_too_long(MemberId id);
+
+  /// Sends "* server shutting down" to every member; later leaves are silent.
+  void broadcast_shutdown();
+
+  /// The member's current name (empty for unknown ids).
+  std::string_view name(MemberId id) const;
+
+  /// Number of members.
+  std::size_t size() const noexcept { return members_.size(); }
+
+ private:
+  struct Member {
+    MemberId id;
+    ChatPeer* peer;
+    std::string name;
+    std::string key;          // fold_nick(name), its entry in by_name_
+    std::uint64_t guest;      // the N it joined as: guest-N stays its own after a /nick
+    std::string quit_reason;  // sanitized reason given with /quit
+    bool quit = false;
+  };
+
+  Member* find(MemberId id);
+  const Member* find(MemberId id) const;
+  void send_to(Member& member, std::string_view text);
+  void send_others(const Member& from, const Message& msg);
+  void send_all(const Message& msg);
+  LineResult handle_command(Member& member, std::string_view command, std::string_view arg);
+  void relay(const Member& from, std::string_view before, std::string_view after, std::string_view text);
+  void nick(Member& member, std::string_view name);
+  void who(Member& member);
+  void unknown_command(Member& member, std::string_view command);
+
+  ChatRoomOptions options_;
+  std::vector<Member> members_;                        // fan-out walks this densely packed vector
+  std::unordered_map<MemberId, std::size_t> index_;    // id -> position in members_
+  std::unordered_map<std::string, MemberId> by_name_;  // folded name -> id, for uniqueness
+  std::string scratch_;  // reused to format each message before it is copied once
+  Message help_;         // fixed replies, formatted once per room
+  Message too_long_;
+  Message shutting_down_msg_;
+  MemberId next_id_ = 1;
+  std::uint64_t next_guest_ = 1;
+  bool shutting_down_ = false;
+};
+
+}  // namespace dschat

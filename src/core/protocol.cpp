@@ -1,0 +1,27 @@
+#include "core/protocol.hpp"
+
+namespace dschat {
+
+std::string too_long_reply(std::size_t max_line) {
+  return "! line too long (max " + std::to_string(max_line) + " bytes)";
+}
+
+std::string format_bytes(std::size_t bytes) {
+  if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+  static constexpr const char* units[] = {"KiB", "MiB", "GiB"};
+  std::size_t unit = 0;
+  std::size_t size = std::size_t{1} << 10;
+  // Round to tenths first and pick the unit afterwards, so 1048575 bytes reads "1 MiB", not "1024 KiB".
+  // Split into whole and remainder so that nothing overflows near SIZE_MAX.
+  auto tenths = [&] { return bytes / size * 10 + (bytes % size * 10 + size / 2) / size; };
+  while (unit + 1 < std::size(units) && tenths() >= 10240) {
+    ++unit;
+    size <<= 10;
+  }
+  const std::size_t t = tenths();
+  std::string text = std::to_string(t / 10);
+  if (t % 10 != 0) text += "." + std::to_string(t % 10);
+  return text + " " + units[unit];
+}
+
+}  // namespace dschat

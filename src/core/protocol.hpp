@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace dschat {
+
+/// Fixed texts of the wire protocol (DESIGN §2, §3), without line endings.
+namespace protocol {
+inline constexpr std::string_view end_command = "end";
+inline constexpr std::string_view server_full = "! server full";
+inline constexpr std::string_view shutting_down = "* server shutting down";
+}  // namespace protocol
+
+/// "! line too long (max N bytes)".
+std::string too_long_reply(std::size_t max_line);
+
+/// A byte count for people: "512 bytes", "64 KiB", "1 MiB", "1.5 MiB".
+std::string format_bytes(std::size_t bytes);
+
+/// True when an echo-service client line asks to close ("end", case-sensitive, nothing else).
+inline bool is_end_command(std::string_view line) noexcept { return line == protocol::end_command; }
+
+}  // namespace dschat

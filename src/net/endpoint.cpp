@@ -1,0 +1,49 @@
+#include "net/endpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <asio/ip/address.hpp>
+#include <cctype>
+
+#include "core/error.hpp"
+
+namespace dschat {
+
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
+  const auto address = endpoint.address();
+  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
+  return fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+std::string format_host_port(std::string_view host, std::uint16_t port) {
+  if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
+  return fmt::format("{}:{}", host, port);
+}
+
+std::string describe(const std::error_code& error) {
+  // Asio/strerror messages start with a capital ("Connection refused"); a lower-case start reads
+  // better after "cannot connect to HOST:PORT: ".
+  std::string text = error.message();
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::vector<asio::ip::tcp::endpoint> resolve(std::string_view host, std::uint16_t port, bool passive) {
+  std::error_code error;
+  const auto address = asio::ip::make_address(std::string(host), error);
+  if (!error) return {asio::ip::tcp::endpoint(address, port)};
+
+  asio::io_context io;
+  asio::ip::tcp::resolver resolver(io);
+  auto flags = asio::ip::resolver_base::numeric_service;
+  if (passive) flags |= asio::ip::resolver_base::passive;
+  const auto results = resolver.resolve(std::string(host), std::to_string(port), flags, error);
+  if (error) throw Error(fmt::format("cannot resolve {}: {}", host, describe(error)));
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& entry : results)
+    endpoints.push_back(entry.endpoint());
+  if (endpoints.empty()) throw Error(fmt::format("cannot resolve {}: no addresses", host));
+  return endpoints;
+}
+
+}  // namespace dschat

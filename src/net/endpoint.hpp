@@ -1,0 +1,24 @@
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace dschat {
+
+/// "127.0.0.1:8080" or "[::1]:8080".
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint);
+
+/// "127.0.0.1:8080" or "[::1]:8080" for a host as the user typed it.
+std::string format_host_port(std::string_view host, std::uint16_t port);
+
+/// An error code's message for a one-line report: "connection refused", "address already in use".
+std::string describe(const std::error_code& error);
+
+/// Resolves host:port for TCP (numeric addresses without a DNS lookup); throws Error on failure.
+std::vector<asio::ip::tcp::endpoint> resolve(std::string_view host, std::uint16_t port, bool passive);
+
+}  // namespace dschat

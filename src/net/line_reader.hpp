@@ -1,0 +1,38 @@
+#pragma once
+
+#include <array>
+#include <asio/ip/tcp.hpp>
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "core/line_framer.hpp"
+
+namespace dschat {
+
+/// One framed event, owning its text.
+struct ReadLine {
+  FrameKind kind;
+  std::string text;
+};
+
+/// Pulls framed lines from a blocking socket one at a time, keeping what arrived after them.
+class LineReader {
+ public:
+  /// Reads from socket (not owned), lines of at most max_line bytes.
+  LineReader(asio::ip::tcp::socket& socket, std::size_t max_line) : socket_(socket), framer_(max_line) {}
+
+  /// The next line or too_long event; nullopt at end of stream (error set unless it was a clean EOF).
+  std::optional<ReadLine> next(std::error_code& error);
+
+ private:
+  asio::ip::tcp::socket& socket_;
+  LineFramer framer_;
+  std::deque<ReadLine> ready_;
+  std::array<char, 16 * 1024> buffer_{};
+  bool eof_ = false;
+};
+
+}  // namespace dschat

@@ -1,0 +1,228 @@
+// The chat commands of ChatRoom (src/core/chat_commands.cpp).
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/chat_room.hpp"
+#include "room_fixture.hpp"
+
+using dschat::LineResult;
+using dschat::test::RoomFixture;
+using Texts = std::vector<std::string>;
+
+namespace {
+
+constexpr const char* invalid_name = "! invalid name — 1–32 letters, digits, _ - .";
+
+std::string repeat(const std::string& s, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i)
+    out += s;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ChatRoom /help") {
+  RoomFixture f;
+  f.join_quietly(2);
+  CHECK(f.room.on_line(f.id(0), "/help") == LineResult::keep_open);
+  CHECK(f.peer(0).texts() ==
+        Texts{"* commands: /nick NAME · /who · /me ACTION · /quit [REASON] · /help — //text sends /text"});
+  CHECK(f.peer(1).got.empty());
+}
+
+TEST_CASE("ChatRoom /who") {
+  RoomFixture f;
+  f.join_quietly(4);
+
+  SUBCASE("lists members in join order, to the sender only") {
+    f.room.on_line(f.id(0), "/nick alice");
+    f.room.on_line(f.id(1), "/nick bob");
+    f.clear_all();
+    f.room.on_line(f.id(2), "/who");
+    CHECK(f.peer(2).texts() == Texts{"* 4 online: alice, bob, guest-3, guest-4"});
+    CHECK(f.total() == 1);
+  }
+
+  SUBCASE("join order survives removals") {
+    f.room.leave(f.id(0));
+    f.join();
+    f.clear_all();
+    f.room.on_line(f.id(4), "/who");
+    CHECK(f.peer(4).last() == "* 4 online: guest-2, guest-3, guest-4, guest-5");
+  }
+
+  SUBCASE("commands ignore ASCII case") {
+    f.room.on_line(f.id(3), "/WHO");
+    CHECK(f.peer(3).last() == "* 4 online: guest-1, guest-2, guest-3, guest-4");
+  }
+}
+
+TEST_CASE("ChatRoom /me") {
+  RoomFixture f;
+  f.join_quietly(3);
+
+  SUBCASE("goes to every other member as an action, formatted once") {
+    f.room.on_line(f.id(0), "/me waves");
+    CHECK(f.peer(0).got.empty());
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 waves"});
+    CHECK(f.peer(1).got[0].get() == f.peer(2).got[0].get());
+  }
+
+  SUBCASE("the action is sanitized") {
+    f.room.on_line(f.id(0), "/me \x1b]0;pwned\x07");
+    CHECK(f.peer(1).last() == "* guest-1 ^[]0;pwned^G");
+  }
+
+  SUBCASE("without an action") {
+    f.room.on_line(f.id(0), "/me");
+    CHECK(f.peer(0).texts() == Texts{"! usage: /me ACTION"});
+    f.room.on_line(f.id(0), "/me   ");
+    CHECK(f.peer(0).last() == "! usage: /me ACTION");
+    CHECK(f.peer(1).got.empty());
+  }
+}
+
+TEST_CASE("ChatRoom /quit") {
+  RoomFixture f;
+  f.join_quietly(2);
+
+  SUBCASE("without a reason") {
+    CHECK(f.room.on_line(f.id(0), "/quit") == LineResult::close);
+    CHECK(f.total() == 0);
+    f.room.leave(f.id(0));
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 left"});
+  }
+
+  SUBCASE("with a reason, sanitized") {
+    CHECK(f.room.on_line(f.id(0), "/quit see you \x1b[2J\xfe") == LineResult::close);
+    f.room.leave(f.id(0));
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 left (see you ^[[2J\xEF\xBF\xBD)"});
+  }
+
+  SUBCASE("the caller's reason wins over the quit reason") {
+    f.room.on_line(f.id(0), "/quit bye");
+    f.room.leave(f.id(0), "connection reset");
+    CHECK(f.peer(1).last() == "* guest-1 left (connection reset)");
+  }
+}
+
+TEST_CASE("ChatRoom /nick") {
+  RoomFixture f;
+  f.join_quietly(3);
+  const auto nick = [&](std::size_t who, const std::string& name) {
+    f.clear_all();
+    f.room.on_line(f.id(who), "/nick " + name);
+    return f.peer(who).last();
+  };
+
+  SUBCASE("success is told to everyone, renamer included, with one message") {
+    CHECK(nick(0, "alice") == "* guest-1 is now alice");
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 is now alice"});
+    CHECK(f.peer(0).got[0].get() == f.peer(2).got[0].get());
+    CHECK(f.room.name(f.id(0)) == "alice");
+    f.room.on_line(f.id(0), "hi");
+    CHECK(f.peer(1).last() == "<alice> hi");
+  }
+
+  SUBCASE("usage") {
+    CHECK(nick(0, "") == "! usage: /nick NAME");
+    f.room.on_line(f.id(0), "/nick");
+    CHECK(f.peer(0).last() == "! usage: /nick NAME");
+    CHECK(f.peer(1).got.empty());
+  }
+
+  SUBCASE("length counts characters: 32 fit, 33 do not") {
+    CHECK(nick(0, repeat("a", 33)) == invalid_name);
+    CHECK(nick(0, repeat("a", 32)) == "* guest-1 is now " + repeat("a", 32));
+    CHECK(nick(1, repeat("漢", 33)) == invalid_name);
+    CHECK(nick(1, repeat("漢", 32)) == "* guest-2 is now " + repeat("漢", 32));
+  }
+
+  SUBCASE("letters of any script, digits, _ - .") {
+    CHECK(nick(0, "李小龍") == "* guest-1 is now 李小龍");
+    CHECK(nick(1, "Саша_2.0-x") == "* guest-2 is now Саша_2.0-x");
+    CHECK(nick(2, "Ωμέγα") == "* guest-3 is now Ωμέγα");
+  }
+
+  SUBCASE("punctuation, spaces, symbols and bad bytes are refused") {
+    for (const char* bad : {"al!ce", "a,b", "a b", "a@b", "a/b", "«a»", "a×b", "a\xe2\x80\x94z",
+                            "a\xe3\x80\x82", "a\xef\xbb\xbf", "a\x1b", "a\xff", "\xc0\xaf"}) {
+      CAPTURE(bad);
+      CHECK(nick(0, bad) == invalid_name);
+    }
+    CHECK(f.peer(1).got.empty());
+    CHECK(f.room.name(f.id(0)) == "guest-1");
+  }
+
+  SUBCASE("names are unique ignoring case") {
+    nick(0, "alice");
+    CHECK(nick(1, "ALICE") == "! name taken: ALICE");
+    CHECK(f.peer(0).got.empty());
+    nick(0, "Саша");
+    CHECK(nick(1, "САША") == "! name taken: САША");
+    nick(0, "élodie");
+    CHECK(nick(1, "ÉLODIE") == "! name taken: ÉLODIE");
+    nick(0, "ΣΟΦΙΑ");
+    CHECK(nick(1, "σοφια") == "! name taken: σοφια");
+    CHECK(f.room.name(f.id(1)) == "guest-2");
+  }
+
+  SUBCASE("renaming to one's own name with another case is allowed") {
+    nick(0, "alice");
+    CHECK(nick(0, "Alice") == "* alice is now Alice");
+    CHECK(f.peer(1).last() == "* alice is now Alice");
+    CHECK(nick(1, "alice") == "! name taken: alice");
+  }
+
+  SUBCASE("the exact same name changes nothing and tells only the sender") {
+    nick(0, "alice");
+    CHECK(nick(0, "alice") == "* alice is now alice");
+    CHECK(f.peer(1).got.empty());
+  }
+
+  SUBCASE("guest-N names are reserved unless they are one's own") {
+    CHECK(nick(0, "guest-2") == "! name taken: guest-2");
+    CHECK(nick(0, "guest-99") == "! name taken: guest-99");
+    CHECK(nick(0, "GUEST-7") == "! name taken: GUEST-7");
+    CHECK(nick(0, "Guest-1") == "* guest-1 is now Guest-1");
+    nick(0, "alice");
+    CHECK(nick(0, "guest-1") == "* alice is now guest-1");
+    CHECK(nick(1, "guest-x") == "* guest-2 is now guest-x");
+  }
+
+  SUBCASE("an old name is free again after a rename or a leave") {
+    nick(0, "alice");
+    nick(0, "carol");
+    CHECK(nick(1, "alice") == "* guest-2 is now alice");
+    f.room.leave(f.id(0));
+    CHECK(nick(2, "Carol") == "* guest-3 is now Carol");
+  }
+
+  SUBCASE("extra blanks around the name are ignored") {
+    CHECK(nick(0, "  bob\t") == "* guest-1 is now bob");
+  }
+}
+
+TEST_CASE("ChatRoom unknown commands") {
+  RoomFixture f;
+  f.join_quietly(2);
+  const auto send = [&](const std::string& line) {
+    f.clear_all();
+    CHECK(f.room.on_line(f.id(0), line) == LineResult::keep_open);
+    CHECK(f.peer(1).got.empty());
+    return f.peer(0).last();
+  };
+
+  CHECK(send("/xyz some args") == "! unknown command /xyz — /help lists commands");
+  CHECK(send("/") == "! unknown command / — /help lists commands");
+  CHECK(send("/ x") == "! unknown command / — /help lists commands");
+  CHECK(send("/a\x1b"
+             "b") == "! unknown command /a^[b — /help lists commands");
+  CHECK(send("/" + repeat("x", 100)) == "! unknown command /" + repeat("x", 32) + " — /help lists commands");
+  // Cut at 32 bytes without splitting a character: 16 two-byte letters fit exactly, 17 do not.
+  CHECK(send("/" + repeat("é", 17)) == "! unknown command /" + repeat("é", 16) + " — /help lists commands");
+  CHECK(send("/x" + repeat("é", 17)) == "! unknown command /x" + repeat("é", 15) + " — /help lists commands");
+}

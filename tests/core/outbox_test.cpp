@@ -1,0 +1,146 @@
+#include "core/outbox.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using dschat::make_message;
+using dschat::Outbox;
+
+namespace {
+
+/// The unsent pieces, as strings.
+std::vector<std::string> pieces(const Outbox& box, std::size_t max_pieces = 64) {
+  std::vector<std::string> out;
+  const std::size_t given =
+      box.gather([&](const char* data, std::size_t size) { out.emplace_back(data, size); }, max_pieces);
+  CHECK(given == out.size());
+  return out;
+}
+
+using Pieces = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("make_message") {
+  const auto msg = make_message("hello");
+  CHECK(*msg == "hello\n");
+  CHECK(*make_message("") == "\n");
+}
+
+TEST_CASE("Outbox::push") {
+  Outbox box(10);
+  CHECK(box.empty());
+  CHECK(box.max_bytes() == 10);
+
+  SUBCASE("up to the limit exactly") {
+    CHECK(box.push(make_message("abcd")));  // 5 bytes
+    CHECK(box.push(make_message("efgh")));  // 10 bytes: exactly the limit
+    CHECK(box.bytes() == 10);
+    CHECK_FALSE(box.push(make_message("")));  // 1 byte more is refused
+    CHECK(box.bytes() == 10);
+    CHECK(pieces(box) == Pieces{"abcd\n", "efgh\n"});
+  }
+
+  SUBCASE("a refused message queues nothing and smaller ones still fit") {
+    CHECK(box.push(make_message("abcdef")));      // 7
+    CHECK_FALSE(box.push(make_message("abcd")));  // 12 > 10
+    CHECK(box.bytes() == 7);
+    CHECK(box.push(make_message("ab")));  // 10
+    CHECK(pieces(box) == Pieces{"abcdef\n", "ab\n"});
+  }
+
+  SUBCASE("a message larger than the whole limit") {
+    CHECK_FALSE(box.push(make_message(std::string(10, 'x'))));
+    CHECK(box.empty());
+  }
+
+  SUBCASE("the same message can be queued in many outboxes") {
+    const auto msg = make_message("hi");
+    Outbox other(10);
+    CHECK(box.push(msg));
+    CHECK(other.push(msg));
+    CHECK(msg.use_count() == 3);
+  }
+
+  SUBCASE("empty or null messages have nothing to send") {
+    CHECK(box.push(nullptr));
+    CHECK(box.push(std::make_shared<const std::string>()));
+    CHECK(box.empty());
+  }
+}
+
+TEST_CASE("Outbox::consume") {
+  Outbox box(100);
+  box.push(make_message("hello"));  // 6
+  box.push(make_message("big"));    // 4
+  box.push(make_message("x"));      // 2
+
+  SUBCASE("part of the front message") {
+    box.consume(2);
+    CHECK(box.bytes() == 10);
+    CHECK(pieces(box) == Pieces{"llo\n", "big\n", "x\n"});
+    box.consume(3);
+    CHECK(pieces(box) == Pieces{"\n", "big\n", "x\n"});
+    box.consume(1);
+    CHECK(pieces(box) == Pieces{"big\n", "x\n"});
+    CHECK(box.bytes() == 6);
+  }
+
+  SUBCASE("across messages, ending inside one") {
+    box.consume(8);
+    CHECK(box.bytes() == 4);
+    CHECK(pieces(box) == Pieces{"g\n", "x\n"});
+  }
+
+  SUBCASE("everything") {
+    box.consume(12);
+    CHECK(box.empty());
+    CHECK(box.bytes() == 0);
+    CHECK(pieces(box).empty());
+    CHECK(box.push(make_message("again")));
+    CHECK(pieces(box) == Pieces{"again\n"});
+  }
+
+  SUBCASE("nothing") {
+    box.consume(0);
+    CHECK(box.bytes() == 12);
+    CHECK(pieces(box).size() == 3);
+  }
+
+  SUBCASE("sent bytes free room for more") {
+    Outbox small(6);
+    small.push(make_message("hello"));
+    CHECK_FALSE(small.push(make_message("")));
+    small.consume(1);
+    CHECK(small.push(make_message("")));
+    CHECK(pieces(small) == Pieces{"ello\n", "\n"});
+  }
+}
+
+TEST_CASE("Outbox::gather") {
+  Outbox box(100);
+  for (const char* text : {"a", "bb", "ccc", "dddd"})
+    box.push(make_message(text));
+
+  CHECK(pieces(box, 2) == Pieces{"a\n", "bb\n"});
+  CHECK(pieces(box, 0).empty());
+  CHECK(pieces(box, 99).size() == 4);
+
+  box.consume(3);  // "a\n" and the first "b"
+  CHECK(pieces(box, 1) == Pieces{"b\n"});
+  CHECK(pieces(box, 3) == Pieces{"b\n", "ccc\n", "dddd\n"});
+  CHECK(box.bytes() == 11);
+}
+
+TEST_CASE("Outbox::clear") {
+  Outbox box(10);
+  box.push(make_message("abc"));
+  box.consume(1);
+  box.clear();
+  CHECK(box.empty());
+  CHECK(box.bytes() == 0);
+  CHECK(box.push(make_message("123456789")));  // the full limit is available again
+  CHECK(pieces(box) == Pieces{"123456789\n"});
+}

@@ -1,0 +1,43 @@
+#include "core/protocol.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+using dschat::format_bytes;
+using dschat::too_long_reply;
+
+TEST_CASE("too_long_reply names the limit") {
+  CHECK(too_long_reply(4096) == "! line too long (max 4096 bytes)");
+  CHECK(too_long_reply(1) == "! line too long (max 1 bytes)");
+}
+
+TEST_CASE("format_bytes counts bytes below 1 KiB") {
+  CHECK(format_bytes(0) == "0 bytes");
+  CHECK(format_bytes(1) == "1 byte");
+  CHECK(format_bytes(512) == "512 bytes");
+  CHECK(format_bytes(1023) == "1023 bytes");
+}
+
+TEST_CASE("format_bytes uses binary units with at most one decimal") {
+  CHECK(format_bytes(1024) == "1 KiB");
+  CHECK(format_bytes(1536) == "1.5 KiB");
+  CHECK(format_bytes(1100) == "1.1 KiB");  // 1.07 rounds to 1.1
+  CHECK(format_bytes(1075) == "1 KiB");    // 1.0498 rounds to 1.0, shown without ".0"
+  CHECK(format_bytes(64 * 1024) == "64 KiB");
+  CHECK(format_bytes(1024 * 1024) == "1 MiB");
+  CHECK(format_bytes(1024 * 1024 * 3 / 2) == "1.5 MiB");
+  CHECK(format_bytes(std::size_t{5} << 30) == "5 GiB");
+  CHECK(format_bytes((std::size_t{5} << 30) + (std::size_t{1} << 29)) == "5.5 GiB");
+}
+
+TEST_CASE("format_bytes moves to the next unit when rounding reaches 1024") {
+  CHECK(format_bytes(1024 * 1024 - 1) == "1 MiB");
+  CHECK(format_bytes(1024 * 1023) == "1023 KiB");
+  CHECK(format_bytes((std::size_t{1} << 30) - 1) == "1 GiB");
+}
+
+TEST_CASE("format_bytes stays in GiB for huge counts") {
+  CHECK(format_bytes(std::size_t{2048} << 30) == "2048 GiB");
+  CHECK(format_bytes(SIZE_MAX) == "17179869184 GiB");
+}

@@ -1,0 +1,191 @@
+"""Small helpers for end-to-end tests: start the real dschat binary, talk to it over loopback sockets,
+wait for conditions with deadlines, and always end what was started (by pid)."""
+
+import os
+import re
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import traceback
+
+DSCHAT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.environ.get("DSCHAT", "dschat")
+LISTENING = re.compile(rb"listening on (\S+):(\d+)")
+
+_started = []
+
+
+class Proc:
+    """A started process whose stdout/stderr are collected without blocking."""
+
+    def __init__(self, args, stdin=subprocess.DEVNULL, env=None):
+        self.args = args
+        self.popen = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      env=env)
+        _started.append(self)
+        self.out = b""
+        self.err = b""
+        self._selector = selectors.DefaultSelector()
+        for stream in (self.popen.stdout, self.popen.stderr):
+            os.set_blocking(stream.fileno(), False)
+            self._selector.register(stream, selectors.EVENT_READ)
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def pump(self, timeout):
+        """Reads whatever output is available within timeout seconds."""
+        if not self._selector.get_map():
+            time.sleep(min(timeout, 0.05))
+            return
+        for key, _ in self._selector.select(timeout):
+            data = key.fileobj.read()
+            if not data:
+                self._selector.unregister(key.fileobj)
+                continue
+            if key.fileobj is self.popen.stdout:
+                self.out += data
+            else:
+                self.err += data
+
+    def wait_output(self, pattern, timeout=10, stream="out"):
+        """Waits until stdout (or stderr) matches pattern; returns the match."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode()
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            match = regex.search(self.out if stream == "out" else self.err)
+            if match:
+                return match
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {pattern!r}; stdout={self.out!r} stderr={self.err!r}")
+            self.pump(min(left, 0.2))
+
+    def wait(self, timeout=10):
+        """Waits for exit, collecting output; returns the exit code."""
+        deadline = time.monotonic() + timeout
+        while self.popen.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.args} still running after {timeout} s; stderr={self.err!r}")
+            self.pump(min(left, 0.1))
+        while self._selector.get_map():
+            self.pump(0.1)
+        return self.popen.returncode
+
+    def signal(self, signum):
+        if self.popen.poll() is None:
+            os.kill(self.pid, signum)
+
+    def stop(self):
+        if self.popen.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.popen.wait()
+        for stream in (self.popen.stdout, self.popen.stderr):
+            stream.close()
+
+
+def dschat(*args, stdin=subprocess.DEVNULL, env=None):
+    return Proc([DSCHAT, *map(str, args)], stdin=stdin, env=env)
+
+
+def start_server(*args):
+    """Starts dschat with args (which should include --port 0); returns (proc, port) once it listens."""
+    proc = dschat(*args)
+    match = proc.wait_output(LISTENING)
+    return proc, int(match.group(2))
+
+
+def run(*args, input=None, timeout=20):
+    """Runs dschat to completion; returns CompletedProcess with bytes output."""
+    return subprocess.run([DSCHAT, *map(str, args)], input=input, capture_output=True, timeout=timeout)
+
+
+def connect(port, host="127.0.0.1", timeout=10):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    sock.connect((host, port))
+    return sock
+
+
+class LineSocket:
+    """A client socket that reads whole lines with a deadline."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10):
+        self.sock = connect(port, host, timeout)
+        self.buffer = b""
+        self.timeout = timeout
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
+
+    def line(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no line within deadline; have {self.buffer!r}")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError(f"connection closed; have {self.buffer!r}")
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def read_to_eof(self, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no EOF within deadline; have {self.buffer!r}")
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                data, self.buffer = self.buffer, b""
+                return data
+            self.buffer += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def free_port():
+    """A port nobody listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition, timeout=10, what="condition"):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def run_tests(namespace):
+    """Runs every test_* function in namespace; exits 1 if any failed."""
+    failed = 0
+    tests = [(name, fn) for name, fn in namespace.items() if name.startswith("test_") and callable(fn)]
+    for name, fn in tests:
+        start = time.monotonic()
+        try:
+            fn()
+            print(f"PASS {name} ({time.monotonic() - start:.2f} s)", flush=True)
+        except Exception:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print(f"FAIL {name}", flush=True)
+            traceback.print_exc()
+        finally:
+            while _started:
+                _started.pop().stop()
+    print(f"{len(tests) - failed}/{len(tests)} passed", flush=True)
+    sys.exit(1 if failed else 0)
