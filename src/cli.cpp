@@ -31,6 +31,22 @@ std::vector<std::string> mode_names() {
   return names;
 }
 
+/// "100", "100/s" or "0" (off) → lines per second.
+double parse_rate(std::string text) {
+  if (text.size() > 2 && text.ends_with("/s")) text.resize(text.size() - 2);
+  std::size_t used = 0;
+  double rate = -1;
+  try {
+    rate = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(rate >= 0 && rate <= 1e9)) {
+    throw CLI::ValidationError("--rate", "expects lines per second such as 100 or 100/s, 0 for no limit");
+  }
+  return rate;
+}
+
 /// Binds the flags every server shares; mode_fixed is set for aliases such as echo-once.
 void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options, bool mode_fixed) {
   if (!mode_fixed) {
@@ -52,10 +68,44 @@ void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& opt
   command.add_flag("-v,--verbose", options->verbose, "Also log every line")->capture_default_str();
 }
 
+/// Binds the flags of the servers that run until signalled (threaded, async): service and protection.
+void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options) {
+  command
+      .add_option_function<std::string>(
+          "--service",
+          [options](const std::string& name) {
+            options->service = name == "chat" ? Service::chat : Service::echo;
+          },
+          "What the server does with each line")
+      ->check(CLI::IsMember({"echo", "chat"}))
+      ->default_str("echo (once, threaded) / chat (async)");
+  command.add_flag("--raw", options->raw, "Chat: relay lines unchanged, no names, notices or commands");
+  command
+      .add_option("--max-queue", options->max_queue,
+                  "Unsent bytes per client before it is cut off as too slow")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->default_str("1MiB");
+  command
+      .add_option_function<std::string>(
+          "--rate", [options](const std::string& text) { options->rate = parse_rate(text); },
+          "Lines per second a client may send before the server stops reading it (0 = off)")
+      ->default_str("100/s");
+  command.add_option("--burst", options->burst, "Lines a client may send at once before --rate applies")
+      ->check(CLI::Range(1.0, 1e9))
+      ->capture_default_str();
+  command
+      .add_option("--max-clients", options->max_clients,
+                  "Connections served at once; the next gets '! server full'")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+}
+
 void add_serve(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ServeOptions>();
   auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
   add_serve_flags(*serve, options, false);
+  add_service_flags(*serve, options);
   serve->callback([&run, options] { run = [options] { return run_serve(*options); }; });
 
   auto* once =

@@ -18,7 +18,7 @@ enum class Service { echo, chat };
 /// Flags of `dschat serve` and its aliases.
 struct ServeOptions {
   ServeMode mode = ServeMode::once;
-  Service service = Service::echo;
+  std::optional<Service> service;  ///< unset: the mode's default service
   std::string host = "127.0.0.1";
   std::optional<std::uint16_t> port;  ///< unset: the mode's default port
   std::size_t max_line = 4096;
@@ -29,6 +29,9 @@ struct ServeOptions {
   bool raw = false;
   bool verbose = false;
 };
+
+/// echo for once and threaded, chat for async.
+Service default_service(ServeMode mode) noexcept;
 
 /// 8080 for once and threaded, 8888 for async.
 std::uint16_t default_port(ServeMode mode) noexcept;
