@@ -1,0 +1,275 @@
+// libFuzzer target for ChatRoom (DESIGN §2): the input is a script played against one room with six fake
+// peers, one operation per line: "j<slot>" joins, "q<slot><reason>" leaves, "t<slot>" reports a line too
+// long, "s" broadcasts the shutdown, and any other "<op><slot><text>" is a line from that slot (slot =
+// byte % 6, so '0'..'5'). A first line "R" makes the room raw. After every operation each peer must have
+// received exactly what a model of DESIGN §2 expects, every message must be one clean line, and the
+// names must be valid and unique ignoring case.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "check.hpp"
+#include "checked_peer.hpp"
+#include "core/chat_room.hpp"
+#include "core/nick.hpp"
+#include "reference.hpp"
+
+namespace {
+
+using dschat::ChatRoom;
+using dschat::LineResult;
+using dschat::fuzz::check;
+using dschat::fuzz::reference_sanitize;
+using Texts = std::vector<std::string>;
+
+constexpr std::size_t slots = 6;
+
+// What the model knows about the member in one slot.
+struct Slot {
+  ChatRoom::MemberId id = 0;      // 0: no member
+  ChatRoom::MemberId old_id = 0;  // the id of the member that left this slot last (0: none yet)
+  std::uint64_t guest = 0;        // the N of its guest-N
+  std::string name;
+  std::string quit_reason;
+  bool quit = false;
+};
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    c = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(const Texts& got, std::string_view prefix) {
+  return got.size() == 1 && got[0].starts_with(prefix);
+}
+
+class Script {
+ public:
+  explicit Script(bool raw) : raw_(raw), room_(dschat::ChatRoomOptions{raw, 4096}) {}
+
+  /// Plays one script line and checks what every peer received.
+  void play(std::string_view op) {
+    for (auto& p : peers_)
+      p.got.clear();
+    want_ = {};
+    const std::size_t s = op.size() > 1 ? static_cast<unsigned char>(op[1]) % slots : 0;
+    const std::string_view arg = op.size() > 2 ? op.substr(2) : std::string_view{};
+    switch (op.empty() ? 'l' : op[0]) {
+      case 'j':
+        join(s);
+        break;
+      case 'q':
+        leave(s, arg);
+        break;
+      case 't':
+        room_.on_too_long(id_of(s));
+        if (slots_[s].id != 0) want_[s] = {"! line too long (max 4096 bytes)"};
+        break;
+      case 's':
+        room_.broadcast_shutdown();
+        shutting_down_ = true;
+        to_members(SIZE_MAX, "* server shutting down");
+        break;
+      default:
+        line(s, arg);
+        break;
+    }
+    for (std::size_t t = 0; t < slots; ++t) {
+      if (peers_[t].got != want_[t]) {
+        dschat::fuzz::fail("deliveries differ from the model",
+                           std::string(op) + "  slot " + std::to_string(t) + " got " +
+                               dschat::fuzz::bracketed(peers_[t].got) + "  expected " +
+                               dschat::fuzz::bracketed(want_[t]));
+      }
+    }
+    check_members();
+  }
+
+ private:
+  ChatRoom::MemberId id_of(std::size_t s) const {
+    return slots_[s].id != 0 ? slots_[s].id : slots_[s].old_id;
+  }
+
+  // Every member but the one in slot except gets text.
+  void to_members(std::size_t except, const std::string& text) {
+    for (std::size_t t = 0; t < slots; ++t) {
+      if (t != except && slots_[t].id != 0) want_[t] = {text};
+    }
+  }
+
+  void join(std::size_t s) {
+    Slot& m = slots_[s];
+    if (m.id != 0) return;
+    m.id = room_.join(peers_[s]);
+    check(m.id > last_id_, "join reused a member id");
+    last_id_ = m.id;
+    m.guest = ++guests_;
+    m.name = "guest-" + std::to_string(m.guest);
+    ++members_;
+    if (raw_) return;
+    to_members(s, "* " + m.name + " joined");
+    want_[s] = {"* welcome " + m.name + " — " + std::to_string(members_) + " online — /help lists commands"};
+  }
+
+  void leave(std::size_t s, std::string_view reason) {
+    Slot& m = slots_[s];
+    room_.leave(id_of(s), reason);
+    if (m.id == 0) return;
+    std::string notice = "* " + m.name + " left";
+    if (!reason.empty()) {
+      notice += " (" + reference_sanitize(reason) + ")";
+    } else if (!m.quit_reason.empty()) {
+      notice += " (" + m.quit_reason + ")";
+    }
+    m = Slot{0, m.id, 0, {}, {}, false};
+    --members_;
+    if (!raw_ && !shutting_down_) to_members(s, notice);
+  }
+
+  void line(std::size_t s, std::string_view text) {
+    const LineResult result = room_.on_line(id_of(s), text);
+    check(result == expect_line(s, text), "on_line's result differs from the model", text);
+  }
+
+  // Fills want_ for a line the member in slot s sent; returns the LineResult on_line must give.
+  LineResult expect_line(std::size_t s, std::string_view text) {
+    Slot& m = slots_[s];
+    if (m.id == 0) return LineResult::keep_open;
+    if (m.quit) return LineResult::close;
+    if (raw_) {
+      to_members(s, reference_sanitize(text));
+    } else if (!text.empty() && text[0] == '/' && !text.starts_with("//")) {
+      return expect_command(s, text.substr(1));
+    } else if (!text.empty()) {  // "//text" is the chat line "/text"
+      to_members(s, "<" + m.name + "> " + reference_sanitize(text[0] == '/' ? text.substr(1) : text));
+    }
+    return LineResult::keep_open;
+  }
+
+  LineResult expect_command(std::size_t s, std::string_view line) {
+    Slot& m = slots_[s];
+    const std::size_t space = line.find_first_of(" \t");
+    const std::string command = ascii_lower(line.substr(0, space));
+    const std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space));
+    const Texts& got = peers_[s].got;
+    if (command == "quit") {
+      m.quit = true;
+      m.quit_reason = reference_sanitize(arg);
+      return LineResult::close;
+    }
+    if (command == "me") {
+      if (arg.empty()) {
+        want_[s] = {"! usage: /me ACTION"};
+      } else {
+        to_members(s, "* " + m.name + " " + reference_sanitize(arg));
+      }
+    } else if (command == "who") {
+      std::string who;
+      for (const Slot* o : by_join_order())
+        who.append(who.empty() ? "" : ", ").append(o->name);
+      want_[s] = {"* " + std::to_string(members_) + " online: " + who};
+    } else if (command == "nick") {
+      nick(s, arg);
+    } else {
+      // /help and unknown commands: one short reply to the sender only.
+      check(starts_with(got, command == "help" ? "* commands:" : "! unknown command /"), "wrong reply", line);
+      check(got[0].size() < 200, "reply too long", got[0]);
+      want_[s] = got;
+    }
+    return LineResult::keep_open;
+  }
+
+  // A valid name no other member holds ignoring case, and no one else's guest name, must be granted;
+  // any other must be refused with an error to the sender alone.
+  void nick(std::size_t s, std::string_view name) {
+    Slot& m = slots_[s];
+    const Texts got = peers_[s].got;
+    bool free = dschat::is_valid_nick(name);
+    if (free) {
+      const std::string folded = dschat::fold_nick(name);
+      free = !dschat::is_guest_name(folded) || folded == "guest-" + std::to_string(m.guest);
+      for (const Slot& o : slots_)
+        free = free && (&o == &m || o.id == 0 || dschat::fold_nick(o.name) != folded);
+    }
+    if (!free) {
+      check(starts_with(got, "! "), "/nick NAME was not refused", name);
+      want_[s] = got;
+      return;
+    }
+    const std::string changed = "* " + m.name + " is now " + std::string(name);
+    if (name != m.name) to_members(s, changed);
+    want_[s] = {changed};
+    m.name = name;
+  }
+
+  std::vector<const Slot*> by_join_order() const {
+    std::vector<const Slot*> order;
+    for (const Slot& m : slots_) {
+      if (m.id != 0) order.push_back(&m);
+    }
+    std::sort(order.begin(), order.end(), [](const Slot* a, const Slot* b) { return a->id < b->id; });
+    return order;
+  }
+
+  void check_members() const {
+    check(room_.size() == members_, "size() differs from the number of members");
+    std::vector<std::string> folded;
+    std::vector<std::string> lowered;
+    for (const Slot& m : slots_) {
+      if (m.id == 0) {
+        check(room_.name(m.old_id).empty(), "a member that left still has a name");
+        continue;
+      }
+      check(room_.name(m.id) == m.name, "name() differs from the model", room_.name(m.id));
+      check(m.name == "guest-" + std::to_string(m.guest) || dschat::is_valid_nick(m.name), "invalid name",
+            m.name);
+      folded.push_back(dschat::fold_nick(m.name));
+      lowered.push_back(ascii_lower(m.name));
+    }
+    std::sort(folded.begin(), folded.end());
+    std::sort(lowered.begin(), lowered.end());
+    check(std::adjacent_find(folded.begin(), folded.end()) == folded.end(), "two names fold alike");
+    check(std::adjacent_find(lowered.begin(), lowered.end()) == lowered.end(),
+          "two names equal ignoring case");
+  }
+
+  bool raw_;
+  std::array<dschat::fuzz::CheckedPeer, slots> peers_;  // before room_: the room points at them
+  ChatRoom room_;
+  std::array<Slot, slots> slots_;
+  std::array<Texts, slots> want_;
+  ChatRoom::MemberId last_id_ = 0;
+  std::uint64_t guests_ = 0;
+  std::size_t members_ = 0;
+  bool shutting_down_ = false;
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view script(reinterpret_cast<const char*>(data), size);
+  const bool raw = script == "R" || script.starts_with("R\n");
+  if (raw) script.remove_prefix(std::min<std::size_t>(2, script.size()));
+  Script room(raw);
+  while (!script.empty()) {
+    const std::size_t lf = script.find('\n');
+    room.play(script.substr(0, lf));
+    script.remove_prefix(lf == std::string_view::npos ? script.size() : lf + 1);
+  }
+  return 0;
+}
