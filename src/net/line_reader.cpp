@@ -15,12 +15,16 @@ std::optional<ReadLine> LineReader::next(std::error_code& error) {
     if (error) {
       eof_ = true;
       framer_.finish(collect);
-      if (error == asio::error::eof) error.clear();
+      if (error != asio::error::eof) end_error_ = error;
+      error.clear();
       break;
     }
     framer_.feed(std::string_view(buffer_.data(), n), collect);
   }
-  if (ready_.empty()) return std::nullopt;
+  if (ready_.empty()) {
+    error = end_error_;  // kept until the lines read before it are handed out
+    return std::nullopt;
+  }
   ReadLine line = std::move(ready_.front());
   ready_.pop_front();
   return line;

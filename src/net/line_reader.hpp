@@ -33,6 +33,7 @@ class LineReader {
   std::deque<ReadLine> ready_;
   std::array<char, 16 * 1024> buffer_{};
   bool eof_ = false;
+  std::error_code end_error_;  ///< how the stream ended, when not a clean EOF
 };
 
 }  // namespace dschat
