@@ -22,7 +22,7 @@ namespace {
 
 using Runner = std::function<ExitCode()>;
 
-const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}};
+const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}, {"threaded", ServeMode::threaded}};
 
 std::vector<std::string> mode_names() {
   std::vector<std::string> names;
@@ -114,6 +114,16 @@ void add_serve(CLI::App& app, Runner& run) {
   add_serve_flags(*once, options, true);
   once->callback([&run, options] {
     options->mode = ServeMode::once;
+    run = [options] { return run_serve(*options); };
+  });
+
+  auto* threaded = app.add_subcommand(
+      "threaded-server", "Alias of serve --mode threaded: one thread per client, echo by default");
+  threaded->group("Aliases");
+  add_serve_flags(*threaded, options, true);
+  add_service_flags(*threaded, options);
+  threaded->callback([&run, options] {
+    options->mode = ServeMode::threaded;
     run = [options] { return run_serve(*options); };
   });
 }

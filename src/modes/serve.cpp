@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/once.hpp"
+#include "modes/threaded.hpp"
 #include "net/process.hpp"
 
 namespace dschat {
@@ -25,6 +26,7 @@ ExitCode run_serve(const ServeOptions& options) {
     case ServeMode::once:
       return run_once(options, log);
     case ServeMode::threaded:
+      return run_threaded(options, log);
     case ServeMode::async:
       break;
   }

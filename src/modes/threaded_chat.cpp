@@ -1,0 +1,121 @@
+// The chat service of the threaded server: the client's thread reads lines and hands them to the shared
+// room under its lock; the room fans out into every member's ChatOutput, whose own writer thread sends.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "core/protocol.hpp"
+#include "modes/threaded_chat_output.hpp"
+#include "modes/threaded_clients.hpp"
+#include "net/line_reader.hpp"
+
+namespace dschat {
+
+namespace {
+
+// How long a leaving client's queued output may take to go out before the connection is cut.
+constexpr std::chrono::seconds kFlushTimeout{2};
+
+/// A member of the room for as long as it lives: joins on construction and leaves at the latest on
+/// destruction, so the room never keeps a peer whose thread has ended, even when an exception escapes.
+class Membership {
+ public:
+  Membership(LockedRoom& shared, ChatPeer& peer) : shared_(shared) {
+    const std::scoped_lock lock(shared_.mutex);
+    id_ = shared_.room.join(peer);
+    name_ = shared_.room.name(id_);
+  }
+
+  ~Membership() { leave({}); }
+
+  Membership(const Membership&) = delete;
+  Membership& operator=(const Membership&) = delete;
+
+  ChatRoom::MemberId id() const noexcept { return id_; }
+
+  /// The name at join, or at leave once left.
+  const std::string& name() const noexcept { return name_; }
+
+  /// Leaves the room, telling the others reason (empty for a normal leave); later calls do nothing.
+  void leave(std::string_view reason) {
+    if (left_) return;
+    left_ = true;
+    const std::scoped_lock lock(shared_.mutex);
+    name_ = shared_.room.name(id_);
+    shared_.room.leave(id_, reason);
+  }
+
+ private:
+  LockedRoom& shared_;
+  ChatRoom::MemberId id_ = 0;
+  std::string name_;
+  bool left_ = false;
+};
+
+}  // namespace
+
+void serve_chat_client(Connection& connection, LockedRoom& shared, const ServeOptions& options,
+                       const ConnectionLog& log) {
+  const auto started = std::chrono::steady_clock::now();
+  ConnectionStats stats;
+  stats.peer = connection.peer();
+
+  ChatOutput output(connection, options.max_queue);
+  Membership member(shared, output);
+  log.connected(stats.peer, member.name());
+
+  LineReader reader(connection.socket(), options.max_line);
+  TokenBucket bucket(options.rate, options.burst, started);
+  const bool verbose = log.logger().should_log(spdlog::level::debug);
+  std::error_code error;
+  for (;;) {
+    const auto line = reader.next(error);
+    if (!line) break;
+    ++stats.lines_in;
+    LineResult result = LineResult::keep_open;
+    std::string speaker;  // copied under the lock, logged after it: stderr must not stall the room
+    {
+      const std::scoped_lock lock(shared.mutex);
+      if (line->kind == FrameKind::too_long) {
+        shared.room.on_too_long(member.id());
+      } else {
+        if (verbose) speaker = shared.room.name(member.id());
+        result = shared.room.on_line(member.id(), line->text);
+      }
+    }
+    if (!speaker.empty()) log.chat_line(speaker, line->text);
+    if (result == LineResult::close) {
+      stats.reason = "quit";
+      break;
+    }
+    if (connection.stop_requested() || output.overflowed()) break;
+    pace(bucket, connection);
+  }
+
+  // What the others are told: nothing extra for a normal leave, the cause where it is not one.
+  std::string told;
+  if (stats.reason.empty()) {
+    if (output.overflowed()) {
+      stats.reason = told = "too slow: send queue over " + format_bytes(options.max_queue);
+    } else if (connection.stop_requested()) {
+      stats.reason = "shutdown";
+      told = "server shutting down";  // silent after broadcast_shutdown(), kept for the record
+    } else if (const auto write_error = output.write_error()) {
+      stats.reason = told = disconnect_reason(write_error);
+    } else {
+      stats.reason = disconnect_reason(error);
+      if (error) told = stats.reason;
+    }
+  }
+  member.leave(told);
+  stats.name = member.name();
+  output.finish(kFlushTimeout);
+  stats.lines_out = output.lines_queued();
+  // A client cut off as too slow does not read, so there is nothing to linger for.
+  connection.close(output.overflowed() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1000));
+  stats.duration = std::chrono::steady_clock::now() - started;
+  log.disconnected(stats);
+}
+
+}  // namespace dschat

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <system_error>
+#include <thread>
+
+#include "core/chat_room.hpp"
+#include "core/outbox.hpp"
+#include "modes/threaded_connection.hpp"
+
+namespace dschat {
+
+/// A chat client's output in the threaded server: the room fills its bounded outbox (under the room
+/// lock, never blocking) and a writer thread of its own drains it, so a client that stops reading holds
+/// up nobody else. When the outbox would pass its limit the client is cut off (abort) and marked too slow.
+class ChatOutput final : public ChatPeer {
+ public:
+  /// Output for connection holding at most max_queue unsent bytes; starts the writer thread.
+  ChatOutput(Connection& connection, std::size_t max_queue);
+
+  /// Stops the writer without flushing if finish() was not called, and joins it.
+  ~ChatOutput() override;
+
+  ChatOutput(const ChatOutput&) = delete;
+  ChatOutput& operator=(const ChatOutput&) = delete;
+
+  /// Queues msg for the writer; on overflow drops it, marks the client too slow and aborts the connection.
+  void send(const Message& msg) override;
+
+  /// No more output will come: lets the writer send what is queued for up to timeout, then aborts the
+  /// connection if it has not finished, and joins the writer.
+  void finish(std::chrono::steady_clock::duration timeout);
+
+  /// True once a message did not fit in the outbox.
+  bool overflowed() const;
+
+  /// The error that stopped the writer (empty when none did).
+  std::error_code write_error() const;
+
+  /// Lines handed to the writer so far.
+  std::uint64_t lines_queued() const;
+
+ private:
+  void write_loop();
+
+  Connection& connection_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_;
+  std::condition_variable writer_done_;
+  Outbox outbox_;
+  std::uint64_t lines_ = 0;
+  std::error_code error_;
+  bool overflowed_ = false;
+  bool finishing_ = false;
+  bool cancelled_ = false;
+  bool done_ = false;
+  std::jthread writer_;  // last: starts once everything it uses exists, is joined before they go
+};
+
+}  // namespace dschat

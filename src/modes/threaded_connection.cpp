@@ -1,0 +1,64 @@
+#include "modes/threaded_connection.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <asio/error.hpp>
+#include <utility>
+
+#include "net/endpoint.hpp"
+#include "net/graceful_close.hpp"
+
+namespace dschat {
+
+namespace {
+// Once the server is stopping, a peer that keeps talking must not hold up the exit.
+constexpr std::chrono::milliseconds kStoppingLinger{200};
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, std::string peer)
+    : socket_(std::move(socket)), peer_(std::move(peer)), fd_(socket_.native_handle()) {}
+
+void Connection::request_stop() noexcept {
+  const std::scoped_lock lock(mutex_);
+  stop_.store(true, std::memory_order_release);
+  // SHUT_RD wakes a blocked recv with end of stream but leaves the sending side for the final flush.
+  if (open_) ::shutdown(fd_, SHUT_RD);
+  wake_.notify_all();
+}
+
+void Connection::abort() noexcept {
+  const std::scoped_lock lock(mutex_);
+  // Only while open: after close() the descriptor number may already belong to another connection.
+  if (open_) ::shutdown(fd_, SHUT_RDWR);
+}
+
+void Connection::sleep_for(std::chrono::steady_clock::duration d) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, d, [this] { return stop_.load(std::memory_order_relaxed); });
+}
+
+void Connection::close(std::chrono::milliseconds linger) noexcept {
+  {
+    const std::scoped_lock lock(mutex_);
+    open_ = false;
+  }
+  close_gracefully(socket_, stop_requested() ? std::min(linger, kStoppingLinger) : linger);
+}
+
+void pace(TokenBucket& bucket, Connection& connection) {
+  if (bucket.unlimited()) return;
+  const auto now = TokenBucket::Clock::now();
+  bucket.take(1, now);
+  // Not reading is the backpressure: the client's own TCP window fills and its sends block.
+  const auto wait = bucket.wait(now);
+  if (wait > TokenBucket::Clock::duration::zero()) connection.sleep_for(wait);
+}
+
+std::string disconnect_reason(const std::error_code& error) {
+  if (!error || error == asio::error::eof) return "eof";
+  if (error == asio::error::connection_reset) return "connection reset";
+  return describe(error);
+}
+
+}  // namespace dschat

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <system_error>
+
+#include "core/token_bucket.hpp"
+
+namespace dschat {
+
+/// One accepted client of the threaded server. Its threads do blocking I/O on socket(); the server thread
+/// may only wake them (request_stop, abort) — never read, write or close — until the client thread
+/// calls close().
+class Connection {
+ public:
+  /// Takes an accepted, blocking socket; peer is its printable address.
+  Connection(asio::ip::tcp::socket socket, std::string peer);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  /// The socket, for the client's own threads.
+  asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+  /// "127.0.0.1:40312".
+  const std::string& peer() const noexcept { return peer_; }
+
+  /// Server shutting down: wakes a blocked read (it sees end of stream) and a pacing sleep; output can
+  /// still be flushed.
+  void request_stop() noexcept;
+
+  /// True once request_stop() was called.
+  bool stop_requested() const noexcept { return stop_.load(std::memory_order_acquire); }
+
+  /// Cuts both directions: every blocked read and write on the socket returns at once. Never blocks.
+  void abort() noexcept;
+
+  /// Sleeps for up to d; returns early when stop is requested.
+  void sleep_for(std::chrono::steady_clock::duration d);
+
+  /// Client thread, once its I/O is over: closes gracefully (see close_gracefully), waiting at most
+  /// linger for the peer's EOF (less when stopping). Afterwards the server no longer touches the socket.
+  void close(std::chrono::milliseconds linger) noexcept;
+
+ private:
+  asio::ip::tcp::socket socket_;
+  std::string peer_;
+  int fd_;  // kept apart from socket_ so the server thread never reads the socket object
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  bool open_ = true;  // guarded by mutex_: fd_ may be shut down only while open
+};
+
+/// Applies --rate to one line just read: takes a token and, when the client is in debt, sleeps (stops
+/// reading it) until the bucket is no longer negative or the server stops.
+void pace(TokenBucket& bucket, Connection& connection);
+
+/// A log reason for a read or write error: "eof" for none, "connection reset", else the error's text.
+std::string disconnect_reason(const std::error_code& error);
+
+}  // namespace dschat

@@ -1,0 +1,61 @@
+// The echo service of the threaded server: one thread per client that reads a line and writes the reply
+// itself. A client that stops reading only blocks its own thread, which is the point of this model.
+
+#include <asio/write.hpp>
+#include <chrono>
+#include <string>
+
+#include "core/protocol.hpp"
+#include "modes/threaded_clients.hpp"
+#include "net/line_reader.hpp"
+
+namespace dschat {
+
+void serve_echo_client(Connection& connection, const ServeOptions& options, const ConnectionLog& log) {
+  const auto started = std::chrono::steady_clock::now();
+  ConnectionStats stats;
+  stats.peer = connection.peer();
+  log.connected(stats.peer);
+
+  LineReader reader(connection.socket(), options.max_line);
+  TokenBucket bucket(options.rate, options.burst, started);
+  const bool verbose = log.logger().should_log(spdlog::level::debug);
+  std::string reply;
+  std::error_code error;
+  for (;;) {
+    const auto line = reader.next(error);
+    if (!line) {
+      stats.reason = connection.stop_requested() ? "shutdown" : disconnect_reason(error);
+      break;
+    }
+    ++stats.lines_in;
+    if (line->kind == FrameKind::too_long) {
+      reply = too_long_reply(options.max_line);
+    } else {
+      if (verbose) log.chat_line(stats.peer, line->text);
+      reply = line->text;
+    }
+    reply += '\n';
+    asio::write(connection.socket(), asio::buffer(reply), error);
+    if (error) {
+      stats.reason = connection.stop_requested() ? "shutdown" : disconnect_reason(error);
+      break;
+    }
+    ++stats.lines_out;
+    if (line->kind == FrameKind::line && is_end_command(line->text)) {
+      stats.reason = "end";
+      break;
+    }
+    // A client that keeps sending during shutdown would otherwise keep its thread alive.
+    if (connection.stop_requested()) {
+      stats.reason = "shutdown";
+      break;
+    }
+    pace(bucket, connection);
+  }
+  connection.close(std::chrono::seconds(1));
+  stats.duration = std::chrono::steady_clock::now() - started;
+  log.disconnected(stats);
+}
+
+}  // namespace dschat
