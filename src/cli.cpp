@@ -22,7 +22,7 @@ namespace {
 
 using Runner = std::function<ExitCode()>;
 
-const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}, {"threaded", ServeMode::threaded}};
+const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}, {"threaded", ServeMode::threaded}, {"async", ServeMode::async}};
 
 std::vector<std::string> mode_names() {
   std::vector<std::string> names;
@@ -124,6 +124,16 @@ void add_serve(CLI::App& app, Runner& run) {
   add_service_flags(*threaded, options);
   threaded->callback([&run, options] {
     options->mode = ServeMode::threaded;
+    run = [options] { return run_serve(*options); };
+  });
+
+  auto* async = app.add_subcommand("async-server",
+                                   "Alias of serve --mode async: event loop with coroutines, chat by default");
+  async->group("Aliases");
+  add_serve_flags(*async, options, true);
+  add_service_flags(*async, options);
+  async->callback([&run, options] {
+    options->mode = ServeMode::async;
     run = [options] { return run_serve(*options); };
   });
 }

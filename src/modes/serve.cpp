@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "log/connection_logger.hpp"
+#include "modes/async/async_server.hpp"
 #include "modes/once.hpp"
 #include "modes/threaded.hpp"
 #include "net/process.hpp"
@@ -28,7 +29,7 @@ ExitCode run_serve(const ServeOptions& options) {
     case ServeMode::threaded:
       return run_threaded(options, log);
     case ServeMode::async:
-      break;
+      return run_async(options, log);
   }
   return ExitCode::usage;
 }

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <unordered_set>
+#include <vector>
+
+#include "core/chat_room.hpp"
+#include "core/exit_code.hpp"
+#include "log/connection_logger.hpp"
+#include "modes/async/session.hpp"
+#include "modes/async/session_context.hpp"
+#include "modes/serve.hpp"
+
+namespace dschat::async_mode {
+
+/// The async server: a listener coroutine that starts one Session per client, the chat room they share,
+/// and the signal watcher that shuts everything down. Everything runs on one io_context thread.
+class Server {
+ public:
+  /// Listens on the options' address (throws Error when it cannot) and installs the signal handlers.
+  Server(const ServeOptions& options, const ConnectionLog& log);
+
+  /// Announces the address, serves until a signal and every session has finished; returns the exit code.
+  ExitCode run();
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> watch_signals();
+  void start_session(asio::ip::tcp::socket socket);
+  void reject(asio::ip::tcp::socket& socket);
+  void begin_shutdown(int signal_number);
+  void on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error);
+
+  const ServeOptions& options_;
+  const ConnectionLog& log_;
+  // Declared before io_ so that they outlive it: destroying io_ destroys any coroutine still suspended,
+  // and a session destroyed that way still leaves the room and reads the context.
+  std::vector<char> read_buffer_;
+  std::optional<ChatRoom> room_;
+  SessionContext context_;
+  Message shutting_down_;
+  asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
+  asio::ip::tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer accept_pause_;  // backs off after an accept failure such as EMFILE
+  std::unordered_set<std::shared_ptr<Session>> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace dschat::async_mode

@@ -1,0 +1,161 @@
+#include "modes/async/session.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <utility>
+
+#include "modes/async/asio_compat.hpp"
+#include "net/endpoint.hpp"
+
+namespace dschat::async_mode {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+// DESIGN §3: a closing connection gets this long to take what is queued for it.
+constexpr auto flush_budget = std::chrono::seconds(2);
+
+// After our FIN, how long to wait for the client's: long enough for a well-behaved client to read our last
+// lines and close, short enough that a client keeping its socket open does not hold up a shutdown.
+constexpr auto linger = std::chrono::seconds(1);
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
+    : socket_(std::move(socket)),
+      context_(context),
+      outbox_(context.options.max_queue),
+      framer_(context.options.max_line),
+      bucket_(context.options.rate, context.options.burst, Clock::now()),
+      wake_(socket_.get_executor()),
+      timer_(socket_.get_executor()) {}
+
+Session::~Session() {
+  leave_room();  // only if run() could not: the room must never keep a pointer to a destroyed peer
+}
+
+void Session::open() {
+  started_ = Clock::now();
+  std::error_code error;
+  stats_.peer = format_endpoint(socket_.remote_endpoint(error));
+  if (error) stats_.peer = "unknown peer";
+  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+  // The reader waits for readiness and then reads into the loop's shared buffer; it must never block.
+  socket_.non_blocking(true, error);
+  if (error) fail(describe(error));
+
+  if (ChatRoom* room = context_.room) {
+    id_ = room->join(*this);
+    joined_ = true;
+    if (!context_.options.raw) stats_.name = room->name(id_);
+  }
+  context_.log.connected(stats_.peer, stats_.name);
+}
+
+asio::awaitable<void> Session::run() {
+  const auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), write_loop(), [self](const std::exception_ptr& error) {
+    if (error) self->fail("internal error while writing");
+    self->writer_done_ = true;
+    self->timer_.cancel();  // wakes wait_for_writer()
+  });
+
+  try {
+    co_await read_loop();
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  leave_room();
+  closing_ = true;
+  wake_.cancel();
+
+  const auto deadline = Clock::now() + flush_budget;
+  co_await wait_for_writer(deadline);
+  if (!failed_) co_await drain(deadline);
+  std::error_code ignored;
+  socket_.close(ignored);
+  stats_.duration = Clock::now() - started_;
+  context_.log.disconnected(stats_);
+}
+
+void Session::send(const Message& msg) {
+  if (failed_) return;
+  const bool was_empty = outbox_.empty();
+  if (!outbox_.push(msg)) {
+    fail(context_.too_slow);
+    return;
+  }
+  if (was_empty) wake_.cancel();
+}
+
+void Session::stop(std::string_view reason) {
+  if (reading_done_) return;
+  set_reason(reason, true);
+  reading_done_ = true;
+  read_stop_.emit(asio::cancellation_type::terminal);
+  timer_.cancel();  // a flood pause
+}
+
+void Session::fail(std::string_view reason) {
+  set_reason(reason, true);
+  if (failed_) return;
+  failed_ = true;
+  reading_done_ = true;
+  std::error_code ignored;
+  socket_.cancel(ignored);  // the pending wait and write complete with operation_aborted
+  wake_.cancel();
+  if (!closing_) timer_.cancel();
+}
+
+void Session::end_reading(std::string_view reason) {
+  set_reason(reason, false);
+  reading_done_ = true;
+}
+
+void Session::set_reason(std::string_view reason, bool tell_room) {
+  if (!stats_.reason.empty()) return;
+  stats_.reason = reason;
+  if (tell_room) room_reason_ = reason;
+}
+
+void Session::leave_room() noexcept {
+  if (!joined_) return;
+  joined_ = false;
+  try {
+    if (!context_.options.raw) stats_.name = context_.room->name(id_);
+    context_.room->leave(id_, room_reason_);
+  } catch (const std::exception& e) {
+    // Out of memory while formatting the notice: the member is gone either way, only the notice is lost.
+    context_.log.logger().error("{}: leaving the room failed: {}", stats_.peer, e.what());
+  }
+}
+
+asio::awaitable<void> Session::wait_for_writer(Clock::time_point deadline) {
+  timer_.expires_at(deadline);
+  while (!writer_done_) {
+    const auto [error] = co_await timer_.async_wait(use_tuple);
+    if (!error && !writer_done_) {
+      // The client has not taken its queue within the budget: stop waiting for it.
+      fail("flush timed out");
+      timer_.expires_at(Clock::time_point::max());
+    }
+  }
+}
+
+asio::awaitable<void> Session::drain(Clock::time_point deadline) {
+  // Closing with unread input makes the kernel send a RST, which can destroy our last lines before the
+  // client reads them; so read and drop what the client still sends until its EOF or the linger ends.
+  const auto until = std::min(deadline, Clock::now() + linger);
+  timer_.expires_at(until);
+  const auto buffer = asio::buffer(context_.read_buffer.data(), context_.read_buffer.size());
+  while (Clock::now() < until) {
+    std::error_code error;
+    socket_.read_some(buffer, error);
+    if (!error) continue;
+    if (error != asio::error::would_block && error != asio::error::try_again) co_return;
+    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_read, use_tuple) ||
+                                timer_.async_wait(use_tuple));
+    if (woke.index() == 1) co_return;
+  }
+}
+
+}  // namespace dschat::async_mode

@@ -1,0 +1,23 @@
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "core/chat_room.hpp"
+#include "core/message.hpp"
+#include "log/connection_logger.hpp"
+#include "modes/serve.hpp"
+
+namespace dschat::async_mode {
+
+/// What every session of one async server shares. Owned by the server, outlives every session.
+struct SessionContext {
+  const ServeOptions& options;
+  const ConnectionLog& log;
+  ChatRoom* room;               ///< the chat room; null for the echo service
+  std::span<char> read_buffer;  ///< one for the whole loop: filled and consumed between two co_awaits
+  Message too_long;             ///< echo service: "! line too long (max N bytes)", formatted once
+  std::string too_slow;         ///< "too slow: send queue over 1 MiB"
+};
+
+}  // namespace dschat::async_mode

@@ -1,0 +1,124 @@
+// The reading half of a Session: readiness wait, one read into the loop's shared buffer, framing, and the
+// flood limiter that pauses reading (TCP backpressure: the client's lines wait in its own socket buffer).
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/post.hpp>
+#include <cstring>
+
+#include "core/protocol.hpp"
+#include "modes/async/asio_compat.hpp"
+#include "modes/async/disconnect_reason.hpp"
+#include "modes/async/session.hpp"
+
+namespace dschat::async_mode {
+
+asio::awaitable<void> Session::read_loop() {
+  const std::span<char> buffer = context_.read_buffer;
+  // Whether data may already be waiting. Asio's reactor is edge-triggered: readiness that arrived while
+  // nobody waited (during a flood pause) is not reported again, so then we read before waiting.
+  bool maybe_ready = true;
+  while (!reading_done_) {
+    const auto pause = bucket_.unlimited() ? Clock::duration::zero() : bucket_.wait(Clock::now());
+    if (pause > Clock::duration::zero()) {
+      timer_.expires_after(pause);
+      co_await timer_.async_wait(use_tuple);
+      maybe_ready = true;
+      continue;
+    }
+    if (backlog_used_ < backlog_.size()) {
+      backlog_used_ += feed(std::string_view(backlog_).substr(backlog_used_));
+      if (backlog_used_ == backlog_.size()) {
+        backlog_ = std::string();  // a flood is over: give the memory back
+        backlog_used_ = 0;
+      }
+      continue;
+    }
+    if (maybe_ready) {
+      // A full read may be followed by another at once: first let the writers and the other clients run,
+      // or one fast sender would hold the loop and fill every outbox before any of them is written.
+      co_await asio::post(socket_.get_executor(), use_tuple);
+      if (reading_done_) break;
+    } else {
+      const auto [error] = co_await socket_.async_wait(
+          asio::socket_base::wait_read, asio::bind_cancellation_slot(read_stop_.slot(), use_tuple));
+      if (reading_done_) break;
+      if (error) {
+        fail(disconnect_reason(error));
+        break;
+      }
+    }
+    std::error_code error;
+    const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      maybe_ready = false;
+      continue;
+    }
+    if (error == asio::error::eof) {
+      // The last bytes before EOF count as a line even without an LF (DESIGN §2).
+      framer_.finish([this](FrameKind kind, std::string_view line) { return on_frame(kind, line); });
+      end_reading("eof");
+      break;
+    }
+    if (error) {
+      fail(disconnect_reason(error));
+      break;
+    }
+    // A short read emptied the socket; a full one may have left more behind.
+    maybe_ready = n == buffer.size();
+    const std::string_view chunk(buffer.data(), n);
+    const std::size_t used = feed(chunk);
+    if (used < n && !reading_done_) keep_unread(chunk.substr(used));
+  }
+}
+
+std::size_t Session::feed(std::string_view data) {
+  const auto handle = [this](FrameKind kind, std::string_view line) { return on_frame(kind, line); };
+  if (bucket_.unlimited()) {
+    framer_.feed(data, handle);
+    return data.size();
+  }
+  // With a limit, lines are handed to the framer one at a time so that reading can pause after any line
+  // and resume at the next one: the limit holds per line, not per read chunk.
+  now_ = Clock::now();
+  std::size_t used = 0;
+  while (used < data.size() && bucket_.wait(now_) == Clock::duration::zero()) {
+    const void* lf = std::memchr(data.data() + used, '\n', data.size() - used);
+    const std::size_t end = lf == nullptr
+                                ? data.size()
+                                : static_cast<std::size_t>(static_cast<const char*>(lf) - data.data()) + 1;
+    const bool go_on = framer_.feed(data.substr(used, end - used), handle);
+    used = end;
+    if (!go_on) return data.size();  // the reader stops: the rest is dropped
+  }
+  return used;
+}
+
+bool Session::on_frame(FrameKind kind, std::string_view line) {
+  if (reading_done_) return false;
+  ++stats_.lines_in;
+  if (!bucket_.unlimited()) bucket_.take(1, now_);
+  ChatRoom* room = context_.room;
+  if (kind == FrameKind::too_long) {
+    if (room != nullptr) {
+      room->on_too_long(id_);
+    } else {
+      send(context_.too_long);
+    }
+  } else if (room != nullptr) {
+    if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
+    if (room->on_line(id_, line) == LineResult::close) end_reading("quit");
+  } else {
+    if (context_.options.verbose) context_.log.chat_line(stats_.peer, line);
+    send(make_message(line));
+    if (is_end_command(line)) end_reading("end");
+  }
+  return !reading_done_;
+}
+
+void Session::keep_unread(std::string_view rest) {
+  // rest points into the shared read buffer, which the next session to read will overwrite.
+  backlog_.assign(rest);
+  backlog_used_ = 0;
+}
+
+}  // namespace dschat::async_mode
