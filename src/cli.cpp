@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "modes/chat_client/chat_client.hpp"
 #include "modes/client.hpp"
 #include "modes/serve.hpp"
 #include "modes/threads_demo.hpp"
@@ -150,6 +151,18 @@ void add_client(CLI::App& app, Runner& run) {
   client->callback([&run, options] { run = [options] { return run_client(*options); }; });
 }
 
+void add_chat(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<ChatOptions>();
+  auto* chat = app.add_subcommand("chat", "Chat client: type lines, see everyone else's as they arrive");
+  chat->alias("chat-client");
+  chat->add_option("--host", options->host, "Server address")->capture_default_str();
+  chat->add_option("--port", options->port, "Server port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  chat->add_flag("--timestamps", options->timestamps, "Prefix incoming lines with the local time [HH:MM:SS]");
+  chat->callback([&run, options] { run = [options] { return run_chat_client(*options); }; });
+}
+
 void add_threads_demo(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ThreadsDemoOptions>();
   auto* demo = app.add_subcommand("threads-demo", "Threads greet, sleep a random time, say goodbye");
@@ -212,6 +225,7 @@ ExitCode run_cli(int argc, char** argv) {
   Runner run;
   add_serve(app, run);
   add_client(app, run);
+  add_chat(app, run);
   add_threads_demo(app, run);
 
   try {

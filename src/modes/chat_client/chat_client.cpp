@@ -1,0 +1,200 @@
+#include "modes/chat_client/chat_client.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "core/sanitize.hpp"
+#include "modes/chat_client/incoming_style.hpp"
+#include "modes/chat_client/line_editor.hpp"
+#include "modes/chat_client/server_link.hpp"
+#include "modes/chat_client/stdin_reader.hpp"
+#include "net/connector.hpp"
+#include "net/endpoint.hpp"
+#include "net/process.hpp"
+
+namespace dschat {
+
+namespace {
+
+// After /quit (typed, or sent at end of input) the server normally closes at once; this is the wait
+// for one that does not (DESIGN §4).
+constexpr std::chrono::seconds kQuitWait{1};
+
+/// True for "/quit" and "/quit REASON", in any ASCII case, as the chat service reads it.
+bool is_quit(std::string_view line) noexcept {
+  constexpr std::string_view quit = "/quit";
+  if (line.size() < quit.size() || (line.size() > quit.size() && line[quit.size()] != ' ')) return false;
+  for (std::size_t i = 0; i < quit.size(); ++i) {
+    const char c = line[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != quit[i]) return false;
+  }
+  return true;
+}
+
+bool closed_by_peer(const std::error_code& error) noexcept {
+  return error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::broken_pipe || error == asio::error::connection_aborted;
+}
+
+/// One chat session: the server link, the input (line editor or reader thread), signals and the exit.
+class ChatClient {
+ public:
+  ChatClient(asio::io_context& io, asio::ip::tcp::socket socket, const ChatOptions& options)
+      : io_(io),
+        server_(format_host_port(options.host, options.port)),
+        style_{colour_wanted(interactive()), options.timestamps},
+        max_line_(options.max_line),
+        link_(std::move(socket), options.max_line),
+        signals_(io, SIGINT, SIGTERM, SIGHUP),
+        quit_timer_(io) {}
+
+  /// Runs until the session ends; returns its exit code.
+  ExitCode run() {
+    signals_.async_wait([this](const std::error_code& error, int) {
+      if (!error) finish(ExitCode::interrupted);
+    });
+    // The editor (or reader) first: the welcome line may be the first thing to print.
+    if (interactive()) {
+      editor_.emplace(
+          io_, "> ", [this](std::string line) { on_input(line); }, [this] { end_of_input(); });
+    } else {
+      reader_.emplace(io_, max_line_, [this](InputBatch batch) { on_batch(std::move(batch)); });
+    }
+    link_.start([this](FrameKind kind, std::string_view line) { on_server_line(kind, line); },
+                [this](const std::error_code& error) { on_server_closed(error); }, [this] { on_drained(); });
+    io_.run();
+    return exit_code_;
+  }
+
+ private:
+  static bool interactive() noexcept { return ::isatty(STDIN_FILENO) == 1 && ::isatty(STDOUT_FILENO) == 1; }
+
+  void show(std::string_view line) {
+    if (editor_) {
+      editor_->print_above(stdout, line);
+    } else {
+      std::fwrite(line.data(), 1, line.size(), stdout);
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+    }
+  }
+
+  void status(std::string_view text) {
+    const std::string line = fmt::format("dschat: {}", text);
+    if (editor_) {
+      editor_->print_above(stderr, line);
+    } else {
+      std::fputs((line + '\n').c_str(), stderr);
+    }
+  }
+
+  void on_server_line(FrameKind kind, std::string_view line) {
+    if (kind == FrameKind::too_long) {
+      status(fmt::format("skipped a line from the server longer than {} bytes", max_line_));
+      return;
+    }
+    show(style_line(sanitize(line), style_));
+  }
+
+  void on_server_closed(const std::error_code& error) {
+    if (quitting_) {  // the answer to our /quit
+      finish(ExitCode::ok);
+    } else if (closed_by_peer(error)) {
+      finish(ExitCode::ok);
+      status(fmt::format("connection to {} closed by the server", server_));
+    } else {
+      finish(ExitCode::failure);
+      status(fmt::format("connection to {} failed: {}", server_, describe(error)));
+    }
+  }
+
+  void on_input(std::string_view line) {
+    if (quitting_ || finished_) return;
+    link_.send(line);
+    if (is_quit(line)) begin_quit();
+  }
+
+  void on_batch(InputBatch batch) {
+    if (batch.skipped > 0) {
+      status(fmt::format("skipped {} input line(s) longer than {} bytes", batch.skipped, max_line_));
+    }
+    for (const auto& line : batch.lines)
+      on_input(line);
+    if (batch.end) {
+      end_of_input();
+    } else {
+      waiting_for_drain_ = true;  // the reader resumes once this batch is on its way
+    }
+  }
+
+  void on_drained() {
+    if (waiting_for_drain_ && reader_) {
+      waiting_for_drain_ = false;
+      reader_->resume();
+    }
+  }
+
+  void end_of_input() {
+    if (quitting_ || finished_) return;
+    link_.send("/quit");
+    begin_quit();
+  }
+
+  /// Stops reading input and gives the server kQuitWait to close the connection.
+  void begin_quit() {
+    quitting_ = true;
+    if (editor_) editor_->close();
+    if (reader_) reader_->stop();
+    quit_timer_.expires_after(kQuitWait);
+    quit_timer_.async_wait([this](const std::error_code& error) {
+      if (!error) finish(ExitCode::ok);
+    });
+  }
+
+  /// Ends every activity so io.run() returns; the first caller decides the exit code.
+  void finish(ExitCode code) {
+    if (finished_) return;
+    finished_ = true;
+    exit_code_ = code;
+    if (editor_) editor_->close();  // the terminal is restored before anything else is printed
+    if (reader_) reader_->stop();
+    link_.close();
+    quit_timer_.cancel();
+    std::error_code ignored;
+    signals_.cancel(ignored);
+  }
+
+  asio::io_context& io_;
+  std::string server_;
+  IncomingStyle style_;
+  std::size_t max_line_;
+  ServerLink link_;
+  asio::signal_set signals_;
+  asio::steady_timer quit_timer_;
+  std::optional<LineEditor> editor_;
+  std::optional<StdinReader> reader_;  // after everything its posted work touches: destroyed (joined) first
+  ExitCode exit_code_ = ExitCode::ok;
+  bool quitting_ = false;
+  bool finished_ = false;
+  bool waiting_for_drain_ = false;
+};
+
+}  // namespace
+
+ExitCode run_chat_client(const ChatOptions& options) {
+  ignore_sigpipe();
+  asio::io_context io;
+  ChatClient client(io, connect_to(io, options.host, options.port), options);
+  return client.run();
+}
+
+}  // namespace dschat
