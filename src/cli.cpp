@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "modes/bench/bench.hpp"
 #include "modes/chat_client/chat_client.hpp"
 #include "modes/client.hpp"
 #include "modes/serve.hpp"
@@ -176,6 +177,64 @@ void add_threads_demo(CLI::App& app, Runner& run) {
   demo->callback([&run, options] { run = [options] { return run_threads_demo(*options); }; });
 }
 
+void add_bench(CLI::App& app, Runner& run) {
+  auto options = std::make_shared<BenchOptions>();
+  auto* bench =
+      app.add_subcommand("bench", "Load generator for any line server: throughput, latency, memory");
+  static const std::map<std::string, BenchScenario> scenarios{
+      {"broadcast", BenchScenario::broadcast}, {"echo", BenchScenario::echo}, {"idle", BenchScenario::idle}};
+  bench
+      ->add_option_function<std::string>(
+          "scenario", [options](const std::string& name) { options->scenario = scenarios.at(name); },
+          "broadcast (each line to every other client), echo (round trips), idle (hold connections)")
+      ->required()
+      ->check(CLI::IsMember({"broadcast", "echo", "idle"}));
+  bench->add_option("--host", options->host, "Server address")->capture_default_str();
+  bench->add_option("--port", options->port, "Server port")
+      ->required()
+      ->check(CLI::Range(1, 65535))
+      ->default_str("");
+  bench->add_option("--clients", options->clients, "Connections")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->capture_default_str();
+  bench->add_option("--stuck", options->stuck, "More clients that connect but never read (slow consumers)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{100000}))
+      ->capture_default_str();
+  bench->add_option("--senders", options->senders, "Clients that send (broadcast, echo)")->default_str("all");
+  bench
+      ->add_option("--rate", options->rate,
+                   "Messages per second offered in total, 0 = flat out within --window")
+      ->check(CLI::Range(0.0, 1e9))
+      ->capture_default_str();
+  bench->add_option("--window", options->window, "Flat out: messages in flight per sender")
+      ->default_str("32 (broadcast) / 1 (echo)");
+  bench
+      ->add_option("--duration", options->duration,
+                   "Seconds measured (idle: seconds the connections are held)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
+  bench->add_option("--warmup", options->warmup, "Seconds of load before measuring")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  bench->add_option("--drain", options->drain, "Seconds to wait for late deliveries after sending stops")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  bench
+      ->add_option("--payload", options->payload,
+                   "Bytes per line without its LF (at least the ~30-byte token)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20))
+      ->capture_default_str();
+  bench->add_option("--server-pid", options->server_pid, "Also report this server process's CPU and memory")
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--json", options->json, "Also write the figures as JSON to this file");
+  bench
+      ->add_option("--connect-rate", options->connect_rate,
+                   "New connections per second, 0 = as fast as possible")
+      ->check(CLI::Range(0.0, 1e7))
+      ->capture_default_str();
+  bench->callback([&run, options] { run = [options] { return run_bench(*options); }; });
+}
+
 /// Edit distance, for "did you mean" on a mistyped subcommand.
 std::size_t distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -227,6 +286,7 @@ ExitCode run_cli(int argc, char** argv) {
   add_client(app, run);
   add_chat(app, run);
   add_threads_demo(app, run);
+  add_bench(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,68 @@
+#include "modes/bench/bench.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "core/error.hpp"
+#include "modes/bench/idle_run.hpp"
+#include "modes/bench/load_run.hpp"
+#include "modes/bench/run_setup.hpp"
+#include "net/endpoint.hpp"
+#include "net/process.hpp"
+
+namespace dschat {
+
+namespace {
+
+void check(const BenchOptions& options) {
+  if (options.scenario == BenchScenario::broadcast && options.clients < 2) {
+    throw UsageError("broadcast needs at least 2 clients (--clients)");
+  }
+  if (options.senders && *options.senders == 0) throw UsageError("--senders must be at least 1");
+  if (options.window && *options.window == 0) throw UsageError("--window must be at least 1");
+  if (options.server_pid && !bench::sample_process(*options.server_pid)) {
+    throw Error(fmt::format("no process {} to measure (--server-pid)", *options.server_pid));
+  }
+}
+
+/// The address to load: the first IPv4 one when a name resolves to several, as servers listen on
+/// 127.0.0.1 by default and "localhost" may list ::1 first.
+asio::ip::tcp::endpoint pick_endpoint(const BenchOptions& options) {
+  auto endpoints = resolve(options.host, options.port, false);
+  std::stable_partition(endpoints.begin(), endpoints.end(),
+                        [](const auto& e) { return e.address().is_v4(); });
+  return endpoints.front();
+}
+
+void write_json(const std::string& path, const std::string& json) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << json;
+  out.flush();
+  if (!out) throw Error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
+}  // namespace
+
+ExitCode run_bench(const BenchOptions& options) {
+  check(options);
+  ignore_sigpipe();
+  const auto endpoint = pick_endpoint(options);
+  const bench::BenchResult result = options.scenario == BenchScenario::idle
+                                        ? bench::IdleRun(options, endpoint).run()
+                                        : bench::LoadRun(options, endpoint).run();
+  std::fputs(bench::format_summary(result).c_str(), stdout);
+  std::fflush(stdout);
+  if (options.json) write_json(*options.json, bench::format_json(result));
+  if (!result.error.empty()) {
+    std::fputs(fmt::format("dschat: {}\n", result.error).c_str(), stderr);
+    return ExitCode::failure;
+  }
+  return ExitCode::ok;
+}
+
+}  // namespace dschat

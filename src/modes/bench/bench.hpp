@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/exit_code.hpp"
+
+namespace dschat {
+
+/// What `dschat bench` measures (DESIGN §6).
+enum class BenchScenario {
+  broadcast,  ///< every line of a sender should reach every other client
+  echo,       ///< every line comes back to its sender
+  idle,       ///< connections that only stay open
+};
+
+/// Flags of `dschat bench`.
+struct BenchOptions {
+  BenchScenario scenario = BenchScenario::broadcast;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::size_t clients = 10;
+  std::size_t stuck = 0;               ///< more clients that connect but never read (slow consumers)
+  std::optional<std::size_t> senders;  ///< unset: every client sends
+  double rate = 0;                     ///< messages/s offered in total; 0 = flat out within the window
+  std::optional<std::size_t> window;   ///< unset: 32 (broadcast), 1 (echo)
+  double duration = 5;                 ///< seconds measured (idle: seconds the connections are held)
+  double warmup = 1;                   ///< seconds of load before measuring
+  double drain = 5;                    ///< seconds to wait for outstanding deliveries after sending stops
+  std::size_t payload = 64;            ///< bytes per line without LF (at least the token)
+  std::optional<int> server_pid;       ///< also report this process's CPU and memory
+  std::optional<std::string> json;     ///< also write the figures as JSON to this file
+  double connect_rate = 0;             ///< new connections per second, 0 = as fast as possible
+};
+
+/// Runs one benchmark against a line server and prints its summary; failure (exit 1) when the server
+/// cannot be reached, does not relay, or goes away during the run.
+ExitCode run_bench(const BenchOptions& options);
+
+}  // namespace dschat

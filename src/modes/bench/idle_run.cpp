@@ -1,0 +1,130 @@
+#include "modes/bench/idle_run.hpp"
+
+#include <fmt/format.h>
+
+#include <asio/co_spawn.hpp>
+#include <exception>
+
+#include "core/error.hpp"
+#include "modes/bench/chunk_reader.hpp"
+#include "modes/bench/connect_many.hpp"
+#include "modes/bench/run_setup.hpp"
+#include "net/endpoint.hpp"
+#include "net/process.hpp"
+
+namespace dschat::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = Wakeup::Clock;
+
+/// Descriptors kept free for everything else (stdio, epoll, /proc files).
+constexpr std::size_t spare_fds = 32;
+
+}  // namespace
+
+IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint)
+    : options_(options),
+      endpoint_(endpoint),
+      read_buffer_(16 * 1024),
+      progress_wake_(io_.get_executor()),
+      result_(new_result(options)) {
+  const std::size_t limit = raise_fd_limit();
+  if (options.clients + spare_fds > limit) {
+    throw Error(
+        fmt::format("{} connections need more open files than the limit of {} (raise it with ulimit -n)",
+                    options.clients, limit));
+  }
+  sockets_.reserve(options.clients);
+  for (std::size_t i = 0; i < options.clients; ++i)
+    sockets_.emplace_back(io_);
+}
+
+BenchResult IdleRun::run() {
+  std::exception_ptr error;
+  TaskGroup tasks(io_.get_executor());
+  asio::co_spawn(io_, main(tasks), [&error](const std::exception_ptr& e) { error = e; });
+  io_.run();
+  if (error) std::rethrow_exception(error);
+  if (!connect_failure_.empty()) throw Error(connect_failure_);
+  return result_;
+}
+
+asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
+  const auto started = Clock::now();
+  const double cpu_before = own_cpu_seconds();
+  const auto server_before = sample_server(options_);
+  if (progress_wanted()) tasks.spawn(show_progress());
+  std::exception_ptr error;
+  try {
+    const ConnectPlan plan{endpoint_, options_.connect_rate, 64, false};
+    const auto connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
+      ++opened_;
+      tasks.spawn(hold(i));
+    });
+    result_.opened = connected.opened;
+    result_.first_failure = connected.first_failure;
+    if (connected.opened == 0) {
+      connect_failure_ = fmt::format("cannot connect to {}: {}", result_.target, connected.first_failure);
+    } else {
+      Wakeup timer(co_await asio::this_coro::executor);
+      const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(options_.duration));
+      while (Clock::now() < until)
+        co_await timer.wait_until(until);
+      result_.held = opened_ - closed_by_server_;
+      const auto server_after = sample_server(options_);
+      if (server_before && server_after) {
+        result_.server =
+            ServerFigures{*options_.server_pid, server_after->cpu_seconds - server_before->cpu_seconds,
+                          server_after->peak_rss_kib, server_before->rss_kib, server_after->rss_kib};
+      } else if (options_.server_pid) {
+        result_.warnings.push_back(
+            fmt::format("process {} is gone: no server figures", *options_.server_pid));
+      }
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  result_.generator_cpu_s = own_cpu_seconds() - cpu_before;
+  result_.generator_wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+  if (result_.first_failure.empty()) result_.first_failure = first_close_;
+  if (connect_failure_.empty() && result_.held < options_.clients) {
+    result_.error =
+        fmt::format("{} held {} of {} connections", result_.target, result_.held, options_.clients);
+  }
+  closing_ = true;
+  for (auto& socket : sockets_) {
+    std::error_code ignored;
+    socket.close(ignored);
+  }
+  progress_wake_.notify();
+  co_await tasks.join();
+  if (error) std::rethrow_exception(error);
+}
+
+asio::awaitable<void> IdleRun::hold(std::size_t index) {
+  // Whatever the server sends (welcome lines, join notices) is read and dropped, so that its queues
+  // for these clients stay empty; only the end of the connection matters.
+  const auto error = co_await read_chunks(sockets_[index], read_buffer_, [](std::string_view) {});
+  if (closing_) co_return;
+  ++closed_by_server_;
+  if (first_close_.empty()) {
+    first_close_ = error == asio::error::eof ? "closed by the server" : describe(error);
+  }
+}
+
+asio::awaitable<void> IdleRun::show_progress() {
+  const auto start = Clock::now();
+  for (auto next = start + 1s; !closing_; next += 1s) {
+    co_await progress_wake_.wait_until(next);
+    if (closing_) break;
+    draw_progress(fmt::format("{:6.1f} s  {} of {} connections open",
+                              std::chrono::duration<double>(Clock::now() - start).count(),
+                              opened_ - closed_by_server_, options_.clients));
+  }
+  draw_progress("");
+}
+
+}  // namespace dschat::bench

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <string>
+#include <vector>
+
+#include "modes/bench/bench.hpp"
+#include "modes/bench/report.hpp"
+#include "modes/bench/task_group.hpp"
+
+namespace dschat::bench {
+
+/// One idle run: open many connections (reading and dropping whatever the server sends), hold them for
+/// the duration, count how many are still open, and measure the server's memory growth.
+class IdleRun {
+ public:
+  /// A run against endpoint; options must outlive it.
+  IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint);
+
+  /// Runs to the end. Throws Error when no connection could be opened; fewer held than asked is
+  /// reported in the result's error.
+  BenchResult run();
+
+ private:
+  asio::awaitable<void> main(TaskGroup& tasks);
+  asio::awaitable<void> hold(std::size_t index);
+  asio::awaitable<void> show_progress();
+
+  const BenchOptions& options_;
+  asio::ip::tcp::endpoint endpoint_;
+  asio::io_context io_;
+  std::vector<asio::ip::tcp::socket> sockets_;
+  std::vector<char> read_buffer_;
+  Wakeup progress_wake_;
+  std::size_t opened_ = 0;
+  std::size_t closed_by_server_ = 0;
+  std::string first_close_;  ///< why the server ended the first connection it ended
+  bool closing_ = false;
+  std::string connect_failure_;
+  BenchResult result_;
+};
+
+}  // namespace dschat::bench

@@ -1,0 +1,136 @@
+// The coroutines of a LoadRun besides main: readers that find tokens in whatever the server sends,
+// senders that write paced or windowed batches, and the progress line.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <asio/write.hpp>
+
+#include "modes/bench/chunk_reader.hpp"
+#include "modes/bench/load_run.hpp"
+#include "modes/bench/run_setup.hpp"
+#include "net/endpoint.hpp"
+
+namespace dschat::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Messages per write: large enough to amortize the system call, small enough to keep pacing smooth.
+constexpr std::uint64_t max_batch = 64;
+
+}  // namespace
+
+asio::awaitable<void> LoadRun::read(std::size_t index) {
+  const auto error = co_await read_chunks(sockets_[index], read_buffer_,
+                                          [this, index](std::string_view chunk) { on_chunk(index, chunk); });
+  connection_lost(error);
+}
+
+void LoadRun::on_chunk(std::size_t receiver, std::string_view chunk) {
+  const std::uint64_t now = now_ns();  // one clock read per chunk: it all arrived at once
+  clients_[receiver]->framer.feed(chunk, [&](FrameKind kind, std::string_view line) {
+    if (kind == FrameKind::line) on_line(receiver, line, now);
+    return true;
+  });
+}
+
+void LoadRun::on_line(std::size_t receiver, std::string_view line, std::uint64_t now_ns) {
+  std::size_t pos = 0;
+  Token token;
+  while (find_token(line, pos, token)) {
+    if (token.kind == 'b') {
+      if (tracker_.on_received(receiver, token, now_ns) && options_.rate <= 0) {
+        clients_[token.sender]->wake.notify();  // its window opened
+      }
+      continue;
+    }
+    auto& client = *clients_[receiver];
+    const bool for_me = fanout_ == Fanout::self ? token.sender == receiver : token.sender != receiver;
+    if (for_me && !client.probe_seen && probes_missing_ > 0) {
+      client.probe_seen = true;
+      if (--probes_missing_ == 0) main_wake_.notify();
+    }
+  }
+}
+
+asio::awaitable<void> LoadRun::send(std::size_t index) {
+  auto& client = *clients_[index];
+  auto& socket = sockets_[index];
+  const bool paced = options_.rate > 0;
+  // Paced: sender s sends at rate / senders, its schedule offset by s / rate so that the senders
+  // together send evenly. Each message is stamped with its intended time, so a late send (a blocked
+  // write, a busy generator) counts as latency instead of hiding it (no coordinated omission).
+  const double interval_ns = paced ? 1e9 * static_cast<double>(senders_) / options_.rate : 0;
+  const double first_ns =
+      static_cast<double>(load_start_ns_) + (paced ? 1e9 * static_cast<double>(index) / options_.rate : 0);
+  const auto due = [&](std::uint64_t k) {
+    return static_cast<std::uint64_t>(first_ns + static_cast<double>(k) * interval_ns);
+  };
+  const auto add = [&](std::uint64_t stamp) {
+    const std::uint64_t seq = tracker_.on_sent(index, stamp);
+    append_message(client.out, Token{'b', static_cast<std::uint32_t>(index), seq, stamp}, options_.payload);
+  };
+  std::uint64_t k = 0;
+  while (!stop_sending_) {
+    client.out.clear();
+    const std::uint64_t now = now_ns();
+    if (paced) {
+      if (due(k) > now) {
+        co_await client.wake.wait_until(start_ + std::chrono::nanoseconds(due(k)));
+        continue;
+      }
+      for (std::uint64_t n = 0; n < max_batch && due(k) <= now; ++n, ++k)
+        add(due(k));
+    } else {
+      const std::uint64_t in_flight = tracker_.in_flight(index);
+      if (in_flight >= window_) {
+        co_await client.wake.wait_until(Clock::now() + 1s);  // a receipt of ours notifies earlier
+        continue;
+      }
+      for (std::uint64_t n = std::min<std::uint64_t>(window_ - in_flight, max_batch); n > 0; --n)
+        add(now);
+    }
+    std::error_code error;
+    co_await asio::async_write(socket, asio::buffer(client.out),
+                               asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      connection_lost(error);
+      co_return;
+    }
+  }
+}
+
+asio::awaitable<void> LoadRun::show_progress() {
+  const char* what = fanout_ == Fanout::self ? "round trips" : "deliveries";
+  auto last = Clock::now();
+  std::uint64_t last_received = tracker_.counts().received;
+  for (auto next = last + 1s; !closing_; next += 1s) {
+    co_await progress_wake_.wait_until(next);
+    if (closing_) break;
+    const auto now = Clock::now();
+    const std::uint64_t received = tracker_.counts().received;
+    const double per_s =
+        static_cast<double>(received - last_received) / std::chrono::duration<double>(now - last).count();
+    const auto& latency = tracker_.latency();
+    draw_progress(
+        format_progress(static_cast<double>(now_ns() - load_start_ns_) / 1e9, what, per_s,
+                        latency.count() > 0 ? std::optional(latency.quantile(0.99)) : std::nullopt));
+    last = now;
+    last_received = received;
+  }
+  draw_progress("");
+}
+
+void LoadRun::connection_lost(const std::error_code& error) {
+  if (closing_ || !result_.error.empty()) return;  // we closed it, or the first loss is reported already
+  result_.error =
+      error == asio::error::eof
+          ? fmt::format("connection to {} closed by the server during the run", result_.target)
+          : fmt::format("connection to {} failed during the run: {}", result_.target, describe(error));
+  stop_sending_ = true;
+  main_wake_.notify();
+}
+
+}  // namespace dschat::bench

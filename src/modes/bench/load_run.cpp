@@ -1,0 +1,219 @@
+#include "modes/bench/load_run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <asio/write.hpp>
+#include <exception>
+
+#include "core/error.hpp"
+#include "modes/bench/connect_many.hpp"
+#include "modes/bench/run_setup.hpp"
+
+namespace dschat::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+std::chrono::steady_clock::duration seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
+}
+
+double to_seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint)
+    : options_(options),
+      endpoint_(endpoint),
+      fanout_(options.scenario == BenchScenario::echo ? Fanout::self : Fanout::others),
+      senders_(std::min(options.senders.value_or(options.clients), options.clients)),
+      window_(options.window.value_or(fanout_ == Fanout::self ? 1 : 32)),
+      read_buffer_(64 * 1024),
+      tracker_(options.clients, senders_, fanout_),
+      main_wake_(io_.get_executor()),
+      progress_wake_(io_.get_executor()),
+      result_(new_result(options)) {
+  sockets_.reserve(options.clients);
+  clients_.reserve(options.clients);
+  for (std::size_t i = 0; i < options.clients; ++i) {
+    sockets_.emplace_back(io_);
+    clients_.push_back(std::make_unique<Client>(io_));
+  }
+  for (std::size_t i = 0; i < options.stuck; ++i) {
+    // A small fixed receive buffer (no autotuning): a client that never reads fills up after a few
+    // KiB, so the server's own queue for it is what grows, as with a real stalled client.
+    auto& socket = stuck_sockets_.emplace_back(io_);
+    socket.open(endpoint.protocol());
+    socket.set_option(asio::socket_base::receive_buffer_size(4096));
+  }
+}
+
+BenchResult LoadRun::run() {
+  std::exception_ptr error;
+  TaskGroup tasks(io_.get_executor());
+  asio::co_spawn(io_, main(tasks), [&error](const std::exception_ptr& e) { error = e; });
+  io_.run();
+  if (error) std::rethrow_exception(error);
+  if (!connect_failure_.empty()) throw Error(connect_failure_);
+  // Lost before the load started: nothing was measured, so there is no summary to show.
+  if (!result_.error.empty() && load_start_ns_ == 0) throw Error(result_.error);
+  return result_;
+}
+
+asio::awaitable<void> LoadRun::main(TaskGroup& tasks) {
+  std::exception_ptr error;
+  try {
+    const ConnectPlan plan{endpoint_, options_.connect_rate};
+    // The stuck clients first: by the time the probe has reached every reading client, they are in
+    // the room too and get every load message that they will never read.
+    // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
+    auto connected = co_await connect_many(stuck_sockets_, plan, [](std::size_t) {});
+    bool all_open = connected.opened == stuck_sockets_.size();
+    if (all_open) {
+      connected = co_await connect_many(sockets_, plan, [&](std::size_t i) { tasks.spawn(read(i)); });
+      all_open = connected.opened == sockets_.size();
+    }
+    if (!all_open) {
+      connect_failure_ = fmt::format("cannot connect to {}: {}", result_.target, connected.first_failure);
+    } else if (co_await probe()) {
+      co_await measure(tasks);
+    }
+  } catch (...) {
+    error = std::current_exception();
+  }
+  // Whatever happened, every task ends before the run does.
+  close_all();
+  co_await tasks.join();
+  if (error) std::rethrow_exception(error);
+}
+
+asio::awaitable<bool> LoadRun::probe() {
+  // Broadcast: once a line of client 0 reached every other client, all of them are in the room and no
+  // load message can miss a late joiner. Echo: each sender's line must come back to it.
+  const bool echo = fanout_ == Fanout::self;
+  probes_missing_ = echo ? senders_ : clients_.size() - 1;
+  const auto deadline = Clock::now() + 10s;
+  for (std::uint64_t round = 0; probes_missing_ > 0 && result_.error.empty(); ++round) {
+    if (Clock::now() >= deadline) {
+      const std::size_t got = (echo ? senders_ : clients_.size() - 1) - probes_missing_;
+      // Some but not all: the server accepts slower than we connect (a small listen backlog overflowed,
+      // the kernel retries those handshakes for seconds). None: it is not this kind of server.
+      const std::string hint =
+          got > 0 ? fmt::format("{} of {} did; try --connect-rate 200", got, got + probes_missing_)
+                  : std::string(echo ? "is it an echo server?" : "is it a chat server?");
+      connect_failure_ = echo ? fmt::format("no line came back from {} within 10 s: {}", result_.target, hint)
+                              : fmt::format("{} did not relay a line to every other client within 10 s: {}",
+                                            result_.target, hint);
+      co_return false;
+    }
+    for (std::size_t i = 0; i < (echo ? senders_ : 1); ++i) {
+      if (echo && clients_[i]->probe_seen) continue;
+      auto& out = clients_[i]->out;
+      out.clear();
+      append_message(out, Token{'p', static_cast<std::uint32_t>(i), round, now_ns()}, options_.payload);
+      std::error_code error;
+      co_await asio::async_write(sockets_[i], asio::buffer(out),
+                                 asio::redirect_error(asio::use_awaitable, error));
+      if (error) {
+        connection_lost(error);
+        co_return false;
+      }
+    }
+    co_await main_wake_.wait_until(std::min(deadline, Clock::now() + 200ms));
+  }
+  co_return result_.error.empty();
+}
+
+asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
+  load_start_ns_ = now_ns();
+  for (std::size_t s = 0; s < senders_; ++s)
+    tasks.spawn(send(s));
+  if (progress_wanted()) tasks.spawn(show_progress());
+  co_await pause_until(Clock::now() + seconds(options_.warmup));
+
+  const auto measure_start = Clock::now();
+  const std::uint64_t measure_start_ns = now_ns();
+  tracker_.begin_measurement(measure_start_ns);
+  const auto server_before = sample_server(options_);
+  const double cpu_before = own_cpu_seconds();
+  co_await pause_until(measure_start + seconds(options_.duration));
+
+  stop_sending_ = true;
+  for (auto& client : clients_)
+    client->wake.notify();
+  const auto send_end = Clock::now();
+  result_.duration_s = to_seconds(send_end - measure_start);  // shorter than asked when the run failed
+  const auto drain_deadline = send_end + seconds(options_.drain);
+  // Polling is plenty here: the drain waits for the last few deliveries, at most --drain seconds.
+  while (tracker_.counts().delivered < tracker_.expected() && result_.error.empty() &&
+         Clock::now() < drain_deadline) {
+    co_await main_wake_.wait_until(std::min(drain_deadline, Clock::now() + 5ms));
+  }
+  result_.generator_cpu_s = own_cpu_seconds() - cpu_before;
+  result_.generator_wall_s = to_seconds(Clock::now() - measure_start);
+  const auto server_after = sample_server(options_);
+
+  const auto& counts = tracker_.counts();
+  result_.sent = counts.measured_sent;
+  result_.expected = tracker_.expected();
+  result_.delivered = counts.delivered;
+  result_.duplicates = counts.duplicates;
+  result_.order_violations = counts.order_violations;
+  result_.unexpected = counts.unexpected;
+  const std::uint64_t end_ns =
+      counts.delivered > 0 ? counts.last_delivery_ns
+                           : static_cast<std::uint64_t>(std::chrono::nanoseconds(send_end - start_).count());
+  result_.measured_s = static_cast<double>(end_ns - std::min(end_ns, measure_start_ns)) / 1e9;
+  result_.latency = summarize(tracker_.latency());
+  if (server_before && server_after) {
+    result_.server =
+        ServerFigures{*options_.server_pid, server_after->cpu_seconds - server_before->cpu_seconds,
+                      server_after->peak_rss_kib, server_before->rss_kib, server_after->rss_kib};
+  } else if (options_.server_pid) {
+    result_.warnings.push_back(fmt::format("process {} is gone: no server figures", *options_.server_pid));
+  }
+  if (result_.lost() > 0 && result_.error.empty()) {
+    result_.warnings.push_back(fmt::format("{} deliveries still missing {:g} s after sending stopped",
+                                           result_.lost(), options_.drain));
+  }
+  if (counts.unexpected > 0) {
+    result_.warnings.push_back(fmt::format("{} lines reached a client that should not get them ({})",
+                                           counts.unexpected,
+                                           fanout_ == Fanout::self ? "does the server relay to the others?"
+                                                                   : "does the server echo to the sender?"));
+  }
+  check_generator_load(result_);
+}
+
+asio::awaitable<void> LoadRun::pause_until(Clock::time_point deadline) {
+  while (Clock::now() < deadline && result_.error.empty())
+    co_await main_wake_.wait_until(deadline);
+}
+
+void LoadRun::close_all() {
+  closing_ = true;
+  stop_sending_ = true;
+  for (auto& socket : sockets_) {
+    std::error_code ignored;
+    socket.close(ignored);  // completes its pending read and write with operation_aborted
+  }
+  for (auto& socket : stuck_sockets_) {
+    std::error_code ignored;
+    socket.close(ignored);
+  }
+  for (auto& client : clients_)
+    client->wake.notify();
+  progress_wake_.notify();
+}
+
+std::uint64_t LoadRun::now_ns() const noexcept {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start_).count());
+}
+
+}  // namespace dschat::bench

@@ -1,0 +1,82 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/line_framer.hpp"
+#include "modes/bench/bench.hpp"
+#include "modes/bench/delivery_tracker.hpp"
+#include "modes/bench/proc_stats.hpp"
+#include "modes/bench/report.hpp"
+#include "modes/bench/task_group.hpp"
+#include "modes/bench/wakeup.hpp"
+
+namespace dschat::bench {
+
+/// One broadcast or echo run on one thread: connect, check that the server relays (probe barrier),
+/// load with paced or windowed senders, warm up, measure, drain, close.
+class LoadRun {
+ public:
+  /// A run against endpoint; options must outlive it.
+  LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint);
+
+  /// Runs to the end. Throws Error when the server cannot be reached or does not relay; a server that
+  /// goes away during the load is reported in the result's error.
+  BenchResult run();
+
+ private:
+  using Clock = Wakeup::Clock;
+
+  /// One client: its line framer and write buffer; the sender coroutine sleeps on wake.
+  struct Client {
+    explicit Client(asio::io_context& io) : wake(io.get_executor()) {}
+    LineFramer framer{std::size_t{1} << 20};
+    std::string out;
+    Wakeup wake;
+    bool probe_seen = false;
+  };
+
+  asio::awaitable<void> main(TaskGroup& tasks);
+  asio::awaitable<bool> probe();
+  asio::awaitable<void> measure(TaskGroup& tasks);
+  asio::awaitable<void> read(std::size_t index);
+  asio::awaitable<void> send(std::size_t index);
+  asio::awaitable<void> show_progress();
+  /// Sleeps until deadline; returns early when the run failed or main_wake_ is notified.
+  asio::awaitable<void> pause_until(Clock::time_point deadline);
+  void on_chunk(std::size_t receiver, std::string_view chunk);
+  void on_line(std::size_t receiver, std::string_view line, std::uint64_t now_ns);
+  void connection_lost(const std::error_code& error);
+  void close_all();
+  std::uint64_t now_ns() const noexcept;
+
+  const BenchOptions& options_;
+  asio::ip::tcp::endpoint endpoint_;
+  Fanout fanout_;
+  std::size_t senders_;
+  std::size_t window_;
+  asio::io_context io_;
+  std::vector<asio::ip::tcp::socket> sockets_;
+  std::vector<asio::ip::tcp::socket> stuck_sockets_;  ///< connected, never read
+  std::vector<std::unique_ptr<Client>> clients_;
+  std::vector<char> read_buffer_;
+  DeliveryTracker tracker_;
+  Clock::time_point start_ = Clock::now();
+  Wakeup main_wake_;
+  Wakeup progress_wake_;
+  std::uint64_t load_start_ns_ = 0;  ///< when the senders started: the paced schedule's origin
+  std::size_t probes_missing_ = 0;
+  bool stop_sending_ = false;
+  bool closing_ = false;
+  std::string connect_failure_;  ///< thrown as Error after the run
+  BenchResult result_;
+};
+
+}  // namespace dschat::bench

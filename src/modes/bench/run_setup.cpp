@@ -1,0 +1,65 @@
+#include "modes/bench/run_setup.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "net/endpoint.hpp"
+
+namespace dschat::bench {
+
+std::string scenario_name(BenchScenario scenario) {
+  switch (scenario) {
+    case BenchScenario::broadcast:
+      return "broadcast";
+    case BenchScenario::echo:
+      return "echo";
+    case BenchScenario::idle:
+      return "idle";
+  }
+  return "?";
+}
+
+BenchResult new_result(const BenchOptions& options) {
+  BenchResult result;
+  result.scenario = scenario_name(options.scenario);
+  result.target = format_host_port(options.host, options.port);
+  result.clients = options.clients;
+  if (options.scenario != BenchScenario::idle) {
+    result.stuck = options.stuck;
+    result.senders = std::min(options.senders.value_or(options.clients), options.clients);
+    result.rate = options.rate;
+    result.window = options.window.value_or(options.scenario == BenchScenario::echo ? 1 : 32);
+    result.payload = options.payload;
+    result.warmup_s = options.warmup;
+  }
+  result.duration_s = options.duration;
+  return result;
+}
+
+std::optional<ProcSample> sample_server(const BenchOptions& options) {
+  if (!options.server_pid) return std::nullopt;
+  return sample_process(*options.server_pid);
+}
+
+bool progress_wanted() noexcept {
+  return ::isatty(STDERR_FILENO) == 1;
+}
+
+void draw_progress(const std::string& text) {
+  // \r and "erase to end of line": the line is rewritten in place, never scrolls.
+  std::fputs(fmt::format("\r{}\x1b[K", text).c_str(), stderr);
+  std::fflush(stderr);
+}
+
+void check_generator_load(BenchResult& result) {
+  const double share = result.generator_core_share();
+  if (share > 0.9) {
+    result.warnings.push_back(fmt::format(
+        "the generator used {:.0f} % of one core: it may be the bottleneck, not the server", 100 * share));
+  }
+}
+
+}  // namespace dschat::bench

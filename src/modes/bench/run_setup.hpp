@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "modes/bench/bench.hpp"
+#include "modes/bench/proc_stats.hpp"
+#include "modes/bench/report.hpp"
+
+namespace dschat::bench {
+
+/// Name of a scenario as typed on the command line.
+std::string scenario_name(BenchScenario scenario);
+
+/// A result holding what the options say about the run (scenario, target, sizes), no figures yet.
+BenchResult new_result(const BenchOptions& options);
+
+/// The --server-pid process's figures now; nullopt without --server-pid or when it is gone.
+std::optional<ProcSample> sample_server(const BenchOptions& options);
+
+/// Whether to draw the live progress line: only when stderr is a terminal.
+bool progress_wanted() noexcept;
+
+/// Writes text over the progress line on stderr (text without line ending; empty clears it).
+void draw_progress(const std::string& text);
+
+/// Adds the warning that the generator itself may be the bottleneck when it used most of a core.
+void check_generator_load(BenchResult& result);
+
+}  // namespace dschat::bench

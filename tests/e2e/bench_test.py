@@ -1,0 +1,281 @@
+"""dschat bench end to end: the real binary loads real servers over loopback (dschat's own, and where
+installed the peers it is compared with: the Python reference servers, ncat --chat) and must report what
+they really did — no loss against a correct server, consistent JSON, a server that dies or stalls
+reported instead of a hang or a crash."""
+
+import json
+import re
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+from harness import Proc, dschat, free_port, run, run_tests, start_server
+
+PEERS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
+                                      "peers"))
+SMALL = ("--clients", 5, "--duration", 1.5, "--warmup", 0.3)
+
+
+def bench(*args, timeout=60):
+    """Runs dschat bench with a JSON file; returns (CompletedProcess, parsed JSON or None)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "result.json")
+        result = run("bench", *args, "--json", path, timeout=timeout)
+        data = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+        return result, data
+
+
+def check_latency(latency):
+    assert latency["count"] > 0, latency
+    assert 0 < latency["min"] <= latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["p999"] \
+        <= latency["max"], latency
+
+
+def check_clean_load(result, data, clients, fanout):
+    """A correct server under a small load: every measured line arrives, once, in order, and the JSON
+    agrees with itself and with the summary."""
+    assert result.returncode == 0, result
+    assert result.stderr == b"", result.stderr  # a pipe gets no progress line
+    assert data is not None and data["error"] is None, data
+    assert data["clients"] == clients and data["senders"] == clients
+    assert data["sent"] > 0, data
+    assert data["expected"] == data["sent"] * fanout, data
+    assert data["delivered"] == data["expected"] and data["lost"] == 0 and data["loss_ratio"] == 0, data
+    assert data["order_violations"] == 0 and data["duplicates"] == 0 and data["unexpected"] == 0, data
+    assert data["measured_s"] > 0
+    assert abs(data["deliveries_per_s"] - data["delivered"] / data["measured_s"]) < 1e-6 * data["delivered"]
+    check_latency(data["latency_ns"])
+    assert data["latency_ns"]["count"] == data["delivered"]
+    assert data["generator"]["cpu_s"] >= 0 and data["generator"]["wall_s"] > 0
+    assert f"lost 0 ".encode() in result.stdout, result.stdout
+
+
+def check_server_figures(data, pid):
+    server = data["server"]
+    assert server is not None and server["pid"] == pid, data
+    assert server["cpu_s"] >= 0 and server["peak_rss_kib"] > 0, server
+    assert server["cpu_s_per_1m"] is not None and server["cpu_s_per_1m"] >= 0, server
+
+
+def start_peer(script):
+    """Starts a Python reference server from ../shared/peers on a free port; None when it is absent."""
+    path = os.path.join(PEERS, script)
+    if not os.path.exists(path):
+        print(f"SKIP: {path} not found")
+        return None, None
+    port = free_port()
+    proc = Proc([sys.executable, "-u", path, str(port), "127.0.0.1"])
+    proc.wait_output(r"listening on")
+    return proc, port
+
+
+def test_broadcast_against_dschat_async_chat():
+    server, port = start_server("serve", "--mode", "async", "--service", "chat", "--rate", 0, "--port", 0)
+    result, data = bench("broadcast", "--port", port, *SMALL, "--server-pid", server.pid)
+    check_clean_load(result, data, 5, 4)
+    check_server_figures(data, server.pid)
+    assert data["scenario"] == "broadcast" and data["window"] == 32 and data["payload"] == 64
+    for text in (b"broadcast 127.0.0.1:", b"deliveries", b"p99", b"CPU-s per 1M deliveries", b"generator"):
+        assert text in result.stdout, result.stdout
+
+
+def test_broadcast_paced_with_fewer_senders():
+    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0)
+    result, data = bench("broadcast", "--port", port, "--clients", 6, "--senders", 2, "--rate", 200,
+                         "--duration", 1.5, "--warmup", 0.3, "--payload", 100)
+    assert result.returncode == 0, result
+    assert data["senders"] == 2 and data["rate"] == 200
+    assert data["expected"] == data["sent"] * 5 and data["lost"] == 0, data
+    # 200 msgs/s for 1.5 s: the schedule, not the server, sets how many were sent.
+    assert 150 <= data["sent"] <= 310, data
+    check_latency(data["latency_ns"])
+    assert b"200 msgs/s offered" in result.stdout
+
+
+def test_broadcast_with_a_client_that_never_reads():
+    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0)
+    result, data = bench("broadcast", "--port", port, "--clients", 4, "--stuck", 1, "--rate", 400,
+                         "--duration", 1.5, "--warmup", 0, "--server-pid", server.pid)
+    assert result.returncode == 0, result
+    assert data["stuck"] == 1 and data["clients"] == 4, data
+    assert data["expected"] == data["sent"] * 3 and data["lost"] == 0, data  # the stuck one is not counted
+    assert b"4 clients (+1 that never read)" in result.stdout, result.stdout
+    assert data["server"]["rss_before_kib"] > 0 and data["server"]["rss_after_kib"] > 0
+    # The stuck client connected first (guest-1) and never sent a line.
+    server.wait_output(rb"guest-1 disconnected: [^\n]*, 0 lines in", stream="err")
+
+
+def test_broadcast_against_python_chat_peer():
+    server, port = start_peer("py_chat_server.py")
+    if server is None:
+        return
+    result, data = bench("broadcast", "--port", port, *SMALL, "--server-pid", server.pid)
+    check_clean_load(result, data, 5, 4)  # tokens are found behind its "HOST:PORT: " prefix
+    check_server_figures(data, server.pid)
+
+
+def test_broadcast_against_ncat_chat():
+    if shutil.which("ncat") is None:
+        print("SKIP: ncat not installed")
+        return
+    port = free_port()
+    server = Proc(["ncat", "-l", "127.0.0.1", str(port), "--chat"])
+    deadline = time.monotonic() + 10
+    while True:  # ncat says nothing when it is ready: wait until it accepts
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "ncat did not start"
+            time.sleep(0.05)
+    # ncat prefixes whole read chunks ("<user3> " before several lines) and announces joins.
+    result, data = bench("broadcast", "--port", port, *SMALL)
+    check_clean_load(result, data, 5, 4)
+
+
+def test_echo_against_dschat_echo_services():
+    for mode in ("async", "threaded"):
+        server, port = start_server("serve", "--mode", mode, "--service", "echo", "--rate", 0, "--port", 0)
+        result, data = bench("echo", "--port", port, *SMALL, "--server-pid", server.pid)
+        check_clean_load(result, data, 5, 1)
+        check_server_figures(data, server.pid)
+        assert data["window"] == 1
+        assert b"round trips" in result.stdout and b"rtt" in result.stdout, result.stdout
+        server.stop()
+
+
+def test_echo_against_python_threaded_peer():
+    server, port = start_peer("py_threaded_echo.py")
+    if server is None:
+        return
+    result, data = bench("echo", "--port", port, *SMALL, "--window", 4)
+    check_clean_load(result, data, 5, 1)
+
+
+def test_idle_holds_connections_and_measures_memory():
+    server, port = start_server("serve", "--mode", "async", "--port", 0)
+    result, data = bench("idle", "--port", port, "--clients", 200, "--duration", 1,
+                         "--server-pid", server.pid)
+    assert result.returncode == 0, result
+    assert data["scenario"] == "idle" and data["opened"] == 200 and data["held"] == 200, data
+    assert data["first_failure"] is None and data["error"] is None
+    s = data["server"]
+    assert s["rss_before_kib"] > 0 and s["rss_after_kib"] > 0, s
+    assert s["rss_bytes_per_connection"] == (s["rss_after_kib"] - s["rss_before_kib"]) * 1024 / 200, s
+    assert b"200 opened, 200 held" in result.stdout, result.stdout
+
+
+class ClosingServer:
+    """A server that accepts everyone but closes every connection after the first `keep`."""
+
+    def __init__(self, keep):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(128)
+        self.port = self.listener.getsockname()[1]
+        self.keep = keep
+        self.kept = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            while True:
+                conn, _ = self.listener.accept()
+                if len(self.kept) < self.keep:
+                    self.kept.append(conn)
+                else:
+                    conn.close()
+        except OSError:
+            pass
+
+    def close(self):
+        for conn in self.kept:
+            conn.close()
+        self.listener.close()
+
+
+def test_idle_reports_connections_the_server_closed():
+    server = ClosingServer(keep=6)
+    try:
+        result, data = bench("idle", "--port", server.port, "--clients", 10, "--duration", 1)
+    finally:
+        server.close()
+    assert result.returncode == 1, result
+    assert data["opened"] == 10 and data["held"] == 6, data
+    assert data["first_failure"] == "closed by the server", data
+    expected = f"dschat: 127.0.0.1:{server.port} held 6 of 10 connections\n"
+    assert result.stderr == expected.encode(), result.stderr
+
+
+def test_connection_refused_exits_1():
+    port = free_port()
+    for scenario in ("broadcast", "echo", "idle"):
+        result = run("bench", scenario, "--port", port, "--duration", 1)
+        assert result.returncode == 1, result
+        expected = f"dschat: cannot connect to 127.0.0.1:{port}: connection refused\n"
+        assert result.stderr == expected.encode(), result.stderr
+        assert result.stdout == b""
+
+
+def test_server_killed_mid_run_is_reported():
+    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0, "-v")
+    load = dschat("bench", "broadcast", "--port", port, "--clients", 4, "--rate", 400, "--duration", 30,
+                  "--warmup", 0)
+    server.wait_output(r"#b:\d+:\d+:", stream="err", timeout=20)  # load lines are being relayed
+    started = time.monotonic()
+    server.signal(signal.SIGKILL)
+    assert load.wait(timeout=15) == 1, load.err
+    assert time.monotonic() - started < 10  # reported at once, not at the end of --duration
+    assert load.err.startswith(f"dschat: connection to 127.0.0.1:{port} ".encode()), load.err
+    assert b"during the run" in load.err and load.err.count(b"\n") == 1, load.err
+    assert b"broadcast 127.0.0.1:" in load.out  # what was measured so far is still shown
+
+
+def test_stalled_server_is_bounded_by_drain_and_reports_loss():
+    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0, "-v")
+    load = dschat("bench", "broadcast", "--port", port, "--clients", 3, "--rate", 300, "--duration", 3,
+                  "--warmup", 0, "--drain", 1)
+    server.wait_output(r"#b:\d+:\d+:", stream="err", timeout=20)
+    server.signal(signal.SIGSTOP)
+    try:
+        assert load.wait(timeout=20) == 0, load.err
+    finally:
+        server.signal(signal.SIGCONT)
+    assert re.search(rb"lost [1-9]\d* ", load.out), load.out
+
+
+def test_wrong_kind_of_server_is_named():
+    server, port = start_server("serve", "--mode", "async", "--service", "echo", "--rate", 0, "--port", 0)
+    result = run("bench", "broadcast", "--port", port, "--clients", 3, "--duration", 1, timeout=40)
+    assert result.returncode == 1, result
+    assert result.stderr == (f"dschat: 127.0.0.1:{port} did not relay a line to every other client within "
+                             f"10 s: is it a chat server?\n").encode(), result.stderr
+
+
+def test_usage_errors_exit_2():
+    for args in (("broadcast",), ("broadcast", "--port", 1, "--clients", 1), ("bogus", "--port", 1),
+                 ("echo", "--port", 1, "--window", 0), ("idle", "--port", 1, "--server-pid", -3)):
+        result = run("bench", *args)
+        assert result.returncode == 2, (args, result)
+        assert result.stderr.startswith(b"dschat: "), (args, result.stderr)
+        assert result.stderr.count(b"\n") == 1, (args, result.stderr)
+
+
+def test_missing_server_pid_is_an_error():
+    server, port = start_server("serve", "--mode", "async", "--port", 0)
+    result = run("bench", "idle", "--port", port, "--server-pid", 999999999)
+    assert result.returncode == 1, result
+    assert result.stderr == b"dschat: no process 999999999 to measure (--server-pid)\n", result.stderr
+
+
+if __name__ == "__main__":
+    run_tests(globals())
