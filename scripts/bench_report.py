@@ -1,0 +1,302 @@
+"""The report half of scripts/bench-compare: medians with min–max, ratios, targets, SVG plots, Markdown."""
+
+import json
+import math
+import os
+import statistics
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LABELS = {
+    "cpu": "server CPU-s per 1M {unit}",
+    "rate": "{unit}/s",
+    "p99": "p99 latency (ms)",
+    "p50": "p50 latency (ms)",
+    "loss": "loss (%)",
+    "held": "connections held",
+    "rss_conn": "server RSS per connection (KiB)",
+    "rss_growth": "server RSS growth (MiB)",
+}
+
+
+def metric(data, key):
+    """One figure from one bench JSON; None when the run did not produce it."""
+    if "scenario" not in data:
+        return None
+    server = data.get("server") or {}
+    latency = data.get("latency_ns") or {}
+    if key == "cpu":
+        return server.get("cpu_s_per_1m")
+    if key == "rate":
+        return data["deliveries_per_s"] if data["delivered"] else None
+    if key in ("p99", "p50"):
+        return latency[key] / 1e6 if latency.get("count") else None
+    if key == "loss":
+        return 100 * data["loss_ratio"] if data["expected"] else None
+    if key == "held":
+        return data["held"]
+    if key == "rss_conn":
+        value = server.get("rss_bytes_per_connection")
+        return None if value is None else value / 1024
+    if key == "rss_growth":
+        if not server:
+            return None
+        return (server["peak_rss_kib"] - server["rss_before_kib"]) / 1024
+    raise KeyError(key)
+
+
+def values(entry, key):
+    return [v for v in (metric(run, key) for run in entry["runs"]) if v is not None]
+
+
+def median(entry, key):
+    found = values(entry, key)
+    return statistics.median(found) if found else None
+
+
+def number(value):
+    if value is None:
+        return "–"
+    if value == 0:
+        return "0"
+    digits = max(0, 2 - int(math.floor(math.log10(abs(value))))) if abs(value) < 1000 else 0
+    return f"{value:,.{digits}f}"
+
+
+def cell(entry, key):
+    found = values(entry, key)
+    if not found:
+        return "–"
+    text = number(statistics.median(found))
+    if len(found) > 1 and min(found) != max(found):
+        text += f" ({number(min(found))}–{number(max(found))})"
+    return text
+
+
+def by_server(results, case_id):
+    return {e["server"].name: e for e in results if e["case"]["id"] == case_id and not e["skipped"]}
+
+
+def check(value, limit, what):
+    if value is None or limit is None:
+        return "not measured"
+    return f"{'**met**' if value <= limit else '**missed**'} ({number(value)} vs {what} {number(limit)})"
+
+
+def target_lines(case, rows):
+    """Whether dschat's servers met the case's target, one line per dschat server."""
+    cid = case["id"]
+    peers = {name: median(e, case["primary"]) for name, e in rows.items() if not name.startswith("dschat")}
+    lines = []
+    for mode in ("dschat async", "dschat threaded"):
+        entry = rows.get(mode)
+        if entry is None:
+            continue
+        if cid == "broadcast-10":
+            verdict = check(median(entry, "cpu"), peers.get("ncat --chat"), "ncat")
+        elif cid == "broadcast-100":
+            known = [v for v in (peers.get("ncat --chat"), peers.get("Python asyncio")) if v is not None]
+            verdict = check(median(entry, "cpu"), min(known) / 12 if known else None, "1/12 of the best peer")
+        elif cid == "broadcast-100-2000":
+            verdict = check(median(entry, "p99"), 5.0, "limit") + f", loss {number(median(entry, 'loss'))} %"
+        elif cid == "broadcast-100-500":
+            verdict = check(median(entry, "p99"), 1.5, "limit")
+        elif cid == "stuck":
+            verdict = (f"loss {check(median(entry, 'loss'), 0.0, 'limit')}, "
+                       f"RSS growth {check(median(entry, 'rss_growth'), 2.0, 'limit')}")
+        elif cid == "idle":
+            asked = int(case["args"][case["args"].index("--clients") + 1])
+            held = median(entry, "held")
+            verdict = (f"{'**all held**' if held == asked else f'**held {number(held)} of {asked}**'}, "
+                       f"RSS per connection {check(median(entry, 'rss_conn'), 2.0, 'limit')}")
+        elif cid == "echo-100":
+            python = peers.get("Python threaded")
+            share = 0.5 if mode == "dschat async" else 2 / 3
+            verdict = check(median(entry, "cpu"), python * share if python else None, "share of Python's")
+        else:
+            continue
+        lines.append(f"- {mode}: {verdict}")
+    return lines
+
+
+def ratio_lines(case, rows):
+    key = case["primary"]
+    lines = []
+    for mode in ("dschat async", "dschat threaded"):
+        mine = median(rows[mode], key) if mode in rows else None
+        if not mine:
+            continue
+        parts = []
+        for name, entry in rows.items():
+            theirs = median(entry, key)
+            if not name.startswith("dschat") and theirs:
+                parts.append(f"{mine / theirs:.3g}× {name}")
+        if parts:
+            unit = "round trips" if case["service"] == "echo" else "deliveries"
+            lines.append(f"- {mode} ÷ peer ({LABELS[key].split(' (')[0].format(unit=unit)}): "
+                         + ", ".join(parts))
+    return lines
+
+
+def svg_plot(path, title, series, y_label, log_y):
+    """A small line chart, clients (log scale) against y, one polyline per server."""
+    width, height, left, right, top, bottom = 640, 360, 80, 170, 30, 50
+    points = [(x, y) for line in series.values() for x, y in line if y and y > 0]
+    if len(points) < 2:
+        return False
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    fx = lambda x: math.log10(x)  # noqa: E731
+    fy = (lambda y: math.log10(y)) if log_y else (lambda y: y)  # noqa: E731
+    x0, x1 = fx(min(xs)), fx(max(xs))
+    y0, y1 = (fy(min(ys)), fy(max(ys))) if log_y else (0.0, max(ys))
+    x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+    px = lambda x: left + (fx(x) - x0) / (x1 - x0) * (width - left - right)  # noqa: E731
+    py = lambda y: height - bottom - (fy(y) - y0) / (y1 - y0) * (height - top - bottom)  # noqa: E731
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/>',
+           f'<text x="{width / 2}" y="18" text-anchor="middle" font-size="14">{title}</text>',
+           f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" y2="{height - bottom}" '
+           'stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="black"/>',
+           f'<text x="{(left + width - right) / 2}" y="{height - 10}" text-anchor="middle">clients</text>',
+           f'<text x="15" y="{(top + height - bottom) / 2}" text-anchor="middle" '
+           f'transform="rotate(-90 15 {(top + height - bottom) / 2})">{y_label}</text>']
+    for x in sorted(set(xs)):
+        out.append(f'<text x="{px(x):.1f}" y="{height - bottom + 16}" text-anchor="middle">{x}</text>')
+    for i in range(5):
+        value = (10 ** (y0 + (y1 - y0) * i / 4)) if log_y else y0 + (y1 - y0) * i / 4
+        y = py(value)
+        out.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#ddd"/>')
+        out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{number(value)}</text>')
+    for i, (name, line) in enumerate(series.items()):
+        color = colors[i % len(colors)]
+        kept = [(x, y) for x, y in sorted(line) if y and y > 0]
+        if not kept:
+            continue
+        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in kept)
+        out.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>')
+        for x, y in kept:
+            out.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{color}"/>')
+        ly = top + 10 + 18 * i
+        out.append(f'<line x1="{width - right + 10}" y1="{ly}" x2="{width - right + 30}" y2="{ly}" '
+                   f'stroke="{color}" stroke-width="2"/>')
+        out.append(f'<text x="{width - right + 35}" y="{ly + 4}">{name}</text>')
+    out.append("</svg>\n")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(out))
+    return True
+
+
+def plots(out_dir, results):
+    """deliveries/s and p99 against clients from the flat-out broadcast cases."""
+    series_rate, series_p99 = {}, {}
+    for entry in results:
+        case = entry["case"]
+        if entry["skipped"] or not (case["id"] in ("broadcast-10", "broadcast-100") or case.get("sweep")):
+            continue
+        clients = int(case["args"][case["args"].index("--clients") + 1])
+        series_rate.setdefault(entry["server"].name, []).append((clients, median(entry, "rate")))
+        series_p99.setdefault(entry["server"].name, []).append((clients, median(entry, "p99")))
+    made = []
+    if svg_plot(os.path.join(out_dir, "benchmarks-deliveries.svg"), "broadcast, all clients sending flat out",
+                series_rate, "deliveries/s", False):
+        made.append(("deliveries/s", "benchmarks-deliveries.svg"))
+    if svg_plot(os.path.join(out_dir, "benchmarks-p99.svg"), "broadcast, all clients sending flat out",
+                series_p99, "p99 latency (ms)", True):
+        made.append(("p99 latency", "benchmarks-p99.svg"))
+    return made
+
+
+def command_text(argv, dschat):
+    def show(arg):
+        if arg == dschat:
+            return "dschat"
+        if arg == sys.executable:
+            return "python3"
+        return os.path.relpath(arg, ROOT) if os.path.isabs(arg) else arg
+
+    return " ".join(show(a) for a in argv)
+
+
+def build_type(dschat):
+    """The Meson buildtype of the folder dschat was built in, from its introspection data."""
+    options = os.path.join(os.path.dirname(os.path.dirname(dschat)), "meson-info", "intro-buildoptions.json")
+    try:
+        with open(options, encoding="utf-8") as f:
+            return next(o["value"] for o in json.load(f) if o["name"] == "buildtype")
+    except (OSError, ValueError, StopIteration):
+        return "unknown"
+
+
+def write_report(path, info, results, runs, command, pin, dschat):
+    lines = ["# Benchmarks", "",
+             f"Produced by `{command}` — rerun it to refresh this page. Every figure is the median of "
+             f"{runs} "
+             f"run{'s' if runs != 1 else ''} with the minimum–maximum in brackets; each run starts a fresh "
+             "server process. The load "
+             "generator is `dschat bench` for every server, 64-byte lines; `--rate 0` on dschat's servers "
+             "so that the flood limiter is not what is measured. Server CPU-seconds come from "
+             "/proc/PID/stat over the measured window, memory from /proc/PID/status.", "",
+             "*Flat out* means each sender keeps up to 32 lines in flight (a line counts as arrived when "
+             "the next client got it), so the server never idles; latencies in those cases are mostly the "
+             "time lines wait in that window. The cases with an offered rate are the ones that show "
+             "latency.", "",
+             "## Machine", ""]
+    lines += [f"- {key}: {value}" for key, value in info.items()]
+    lines.append(f"- dschat binary: {os.path.relpath(dschat, ROOT)} ({build_type(dschat)} build)")
+    lines += ["", "A busy machine (see the load average) makes latencies and rates noisy; CPU-seconds per "
+              "delivery are the steadiest figure.", ""]
+    seen = []
+    for entry in results:
+        case = entry["case"]
+        if case["id"] in seen:
+            continue
+        seen.append(case["id"])
+        rows = {e["server"].name: e for e in results if e["case"]["id"] == case["id"]}
+        unit = "round trips" if case["service"] == "echo" else "deliveries"
+        lines += [f"## {case['title']}", ""]
+        if case["target"]:
+            lines += [f"Target: {case['target']}.", ""]
+        header = ["server"] + [LABELS[c].format(unit=unit) for c in case["columns"]]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        notes = []
+        for name, entry2 in rows.items():
+            if entry2["skipped"]:
+                lines.append(f"| {name} | " + " | ".join(["skipped"] * len(case["columns"])) + " |")
+                notes.append(f"{name}: skipped, {entry2['skipped']}")
+                continue
+            lines.append(f"| {name} | " + " | ".join(cell(entry2, c) for c in case["columns"]) + " |")
+            for run in entry2["runs"]:
+                problem = run.get("error")
+                if problem:
+                    notes.append(f"{name}: {problem}")
+                notes += [f"{name}: {warning}" for warning in run.get("warnings", [])]
+        lines.append("")
+        lines += target_lines(case, by_server(results, case["id"]))
+        lines += ratio_lines(case, by_server(results, case["id"]))
+        if notes:
+            lines += ["", "Notes: " + "; ".join(dict.fromkeys(notes)) + "."]
+        lines.append("")
+    made = plots(os.path.dirname(path), results)
+    if made:
+        lines += ["## Against the number of clients", ""]
+        lines += [f"![{what}]({file})" for what, file in made]
+        lines.append("")
+    lines += ["## Exact commands", "",
+              "Servers (PORT is a free loopback port; dschat's print theirs with `--port 0`):", "", "```"]
+    shown = []
+    for entry in results:
+        text = command_text(entry["server"].argv, dschat).replace("{port}", "PORT")
+        if text not in shown:
+            shown.append(text)
+            lines.append(("taskset -c 1 " if pin else "") + text)
+    lines += ["```", "", "Load, one line per case (PID is the server's):", "", "```"]
+    for case_id in seen:
+        case = next(e["case"] for e in results if e["case"]["id"] == case_id)
+        lines.append(("taskset -c 0 " if pin else "") + "dschat bench " + " ".join(case["args"])
+                     + " --port PORT --server-pid PID --json FILE")
+    lines += ["```", ""]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
