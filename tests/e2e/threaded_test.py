@@ -217,11 +217,13 @@ def test_sigterm_cuts_off_a_client_blocking_the_flush():
 def test_second_signal_exits_at_once():
     server, port = echo_server("--rate", 0)
     stuck = block_server_write(server, port)
+    # Back to back: waiting for the first signal's log line first would race with an echo shutdown
+    # that finishes as soon as the stuck write is woken.
     server.signal(signal.SIGTERM)
-    server.wait_output(b"shutting down", stream="err")
     server.signal(signal.SIGINT)
     code = server.wait(timeout=5)
     assert code == 130, (code, server.err)
+    assert b"shutting down" in server.err
     assert b"second signal" in server.err
     stuck.close()
 
