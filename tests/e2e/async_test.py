@@ -2,6 +2,7 @@
 The hostile-client, load and shutdown cases are in async_hostile_test.py, which reuses these helpers."""
 
 import re
+import signal
 import socket
 import subprocess
 import time
@@ -56,6 +57,20 @@ def wait_log(server, pattern, timeout=10):
     return server.wait_output(pattern, timeout=timeout, stream="err")
 
 
+def stop_cleanly(server, *clients):
+    """Closes the clients, then SIGTERM: the server must exit 0 with no sanitizer report on stderr."""
+    for client in clients:
+        client.close()
+    server.signal(signal.SIGTERM)
+    assert server.wait(timeout=10) == 0, server.err[-2000:]
+    assert_no_sanitizer_report(server)
+
+
+def assert_no_sanitizer_report(server):
+    for text in (b"runtime error", b"Sanitizer", b"internal error"):
+        assert text not in server.err, server.err[-4000:]
+
+
 def test_twenty_clients_twenty_lines_each_get_the_others_lines_in_order():
     server, port = async_server()
     clients = [join(port) for _ in range(20)]
@@ -82,6 +97,7 @@ def test_twenty_clients_twenty_lines_each_get_the_others_lines_in_order():
         client.close()  # the later ones close with "left" notices unread, which resets the connection
     wait_until(lambda: log_count(server, b" disconnected: ") == 20, 10, "20 disconnections")
     assert re.search(rb"guest-1 disconnected: eof after [\d.]+ s, 20 lines in, \d+ out", server.err), server.err
+    stop_cleanly(server)
 
 
 def test_names_commands_and_leave_notices():
@@ -114,6 +130,7 @@ def test_names_commands_and_leave_notices():
     wait_log(server, rb"alice disconnected: eof")
     assert re.search(rb"\+ 127\.0\.0\.1:\d+ connected as guest-1", server.err), server.err
     assert b"server: <alice> hello bob" in server.err  # -v logs chat lines
+    stop_cleanly(server)
 
 
 def test_raw_relays_lines_unchanged():
@@ -127,6 +144,7 @@ def test_raw_relays_lines_unchanged():
     third.send(b"still here\n")
     assert first.line() == b"still here"  # no notices in raw mode: the next line is the relayed one
     assert_silent(third)
+    stop_cleanly(server, first, third)
 
 
 def test_echo_service_replies_and_closes_on_end():
@@ -141,6 +159,7 @@ def test_echo_service_replies_and_closes_on_end():
                         capture_output=True, timeout=10)
     assert nc.stdout == b"alpha\nbeta\nlast without newline\n", nc
     wait_log(server, rb"disconnected: eof after [\d.]+ s, 3 lines in, 3 out")
+    stop_cleanly(server)
 
 
 def test_nc_and_telnet_style_clients_chat():
@@ -163,6 +182,7 @@ def test_nc_and_telnet_style_clients_chat():
     telnet.send(b"bye\r\n")
     assert listener.line() == b"<tel> bye"
     assert b"\r" not in server.err
+    stop_cleanly(server, listener, telnet)
 
 
 def test_max_clients_turns_the_next_one_away():
@@ -177,6 +197,7 @@ def test_max_clients_turns_the_next_one_away():
     third, name = join(port)  # a freed place is taken again
     third.send(b"in\n")
     assert lines_until(first, f"<{name}> in".encode()) == [f"* {name} joined".encode()]
+    stop_cleanly(server, first, third)
 
 
 def test_overlong_line_is_refused_and_the_connection_stays_usable():
@@ -187,7 +208,7 @@ def test_overlong_line_is_refused_and_the_connection_stays_usable():
     sender.send(b"x" * 11 + b"\n0123456789\n")
     assert sender.line() == b"! line too long (max 10 bytes)"
     assert reader.line() == f"<{name}> 0123456789".encode()
-    assert server.popen.poll() is None
+    stop_cleanly(server, sender, reader)
 
 
 def test_alias_help_and_defaults():
@@ -201,6 +222,7 @@ def test_alias_help_and_defaults():
     client = LineSocket(port)
     client.send(b"via alias\n")
     assert client.line() == b"via alias"
+    stop_cleanly(server, client)
 
 
 if __name__ == "__main__":
