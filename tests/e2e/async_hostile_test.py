@@ -10,15 +10,7 @@ import time
 
 from async_test import (assert_no_sanitizer_report, async_server, join, lines_until, log_count, stop_cleanly,
                         wait_log)
-from harness import LineSocket, connect, run_tests, wait_until
-
-
-def vm_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
+from harness import LineSocket, connect, run_tests, vm_rss_kib, wait_until
 
 
 def small_window_client(port, linger_reset=False):

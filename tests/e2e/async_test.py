@@ -3,11 +3,10 @@ The hostile-client, load and shutdown cases are in async_hostile_test.py, which 
 
 import re
 import signal
-import socket
 import subprocess
 import time
 
-from harness import LineSocket, run, run_tests, start_server, wait_until
+from harness import LineSocket, assert_silent, run, run_tests, start_server, wait_until
 
 WELCOME = re.compile(rb"^\* welcome (\S+) \xe2\x80\x94 (\d+) online \xe2\x80\x94 /help lists commands$")
 
@@ -35,16 +34,6 @@ def lines_until(client, wanted, timeout=10):
         if line == wanted:
             return before
         before.append(line)
-
-
-def assert_silent(client, wait=0.2):
-    """Nothing arrives for a while (used only where something arriving is the failure)."""
-    client.sock.settimeout(wait)
-    try:
-        data = client.sock.recv(4096)
-    except socket.timeout:
-        data = None
-    assert data is None and client.buffer == b"", (data, client.buffer)
 
 
 def log_count(server, text):

@@ -163,6 +163,25 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def vm_rss_kib(pid):
+    """The resident memory of process pid, from /proc."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def assert_silent(client, wait=0.2):
+    """Nothing arrives on a LineSocket for a while (used only where something arriving is the failure)."""
+    client.sock.settimeout(wait)
+    try:
+        data = client.sock.recv(4096)
+    except socket.timeout:
+        data = None
+    assert data is None and client.buffer == b"", (data, client.buffer)
+
+
 def wait_until(condition, timeout=10, what="condition"):
     deadline = time.monotonic() + timeout
     while not condition():

@@ -6,7 +6,8 @@ import socket
 import struct
 import time
 
-from harness import LISTENING, LineSocket, dschat, run_tests, start_server, wait_until
+from harness import (LISTENING, LineSocket, assert_silent, dschat, run_tests, start_server, vm_rss_kib,
+                     wait_until)
 from threaded_test import blocked_in_send
 
 
@@ -21,24 +22,6 @@ def join(port, name):
     assert welcome.startswith(f"* welcome {name} — "), welcome
     assert welcome.endswith(" online — /help lists commands"), welcome
     return client
-
-
-def assert_silent(client, wait=0.2):
-    """Nothing arrives for a while (used only where something arriving is the failure)."""
-    client.sock.settimeout(wait)
-    try:
-        data = client.sock.recv(4096)
-    except socket.timeout:
-        data = None
-    assert data is None and client.buffer == b"", (data, client.buffer)
-
-
-def vm_rss_kib(pid):
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def test_chat_lines_notices_and_commands():
