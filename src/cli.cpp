@@ -24,7 +24,8 @@ namespace {
 
 using Runner = std::function<ExitCode()>;
 
-const std::map<std::string, ServeMode> kModes{{"once", ServeMode::once}, {"threaded", ServeMode::threaded}, {"async", ServeMode::async}};
+const std::map<std::string, ServeMode> kModes{
+    {"once", ServeMode::once}, {"threaded", ServeMode::threaded}, {"async", ServeMode::async}};
 
 std::vector<std::string> mode_names() {
   std::vector<std::string> names;
@@ -129,8 +130,8 @@ void add_serve(CLI::App& app, Runner& run) {
     run = [options] { return run_serve(*options); };
   });
 
-  auto* async = app.add_subcommand("async-server",
-                                   "Alias of serve --mode async: event loop with coroutines, chat by default");
+  auto* async = app.add_subcommand(
+      "async-server", "Alias of serve --mode async: event loop with coroutines, chat by default");
   async->group("Aliases");
   add_serve_flags(*async, options, true);
   add_service_flags(*async, options);

@@ -20,6 +20,8 @@ std::string too_long_reply(std::size_t max_line);
 std::string format_bytes(std::size_t bytes);
 
 /// True when an echo-service client line asks to close ("end", case-sensitive, nothing else).
-inline bool is_end_command(std::string_view line) noexcept { return line == protocol::end_command; }
+inline bool is_end_command(std::string_view line) noexcept {
+  return line == protocol::end_command;
+}
 
 }  // namespace dschat
