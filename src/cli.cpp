@@ -104,6 +104,26 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->capture_default_str();
 }
 
+/// A subcommand that is `serve` with its mode fixed, such as echo-once.
+struct ServeAlias {
+  const char* name;
+  const char* description;
+  ServeMode mode;
+};
+
+void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOptions>& options,
+                     const ServeAlias& alias) {
+  auto* command = app.add_subcommand(alias.name, alias.description);
+  command->group("Aliases");
+  add_serve_flags(*command, options, true);
+  // once serves one client and exits: the service and protection flags mean nothing there.
+  if (alias.mode != ServeMode::once) add_service_flags(*command, options);
+  command->callback([&run, options, mode = alias.mode] {
+    options->mode = mode;
+    run = [options] { return run_serve(*options); };
+  });
+}
+
 void add_serve(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ServeOptions>();
   auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
@@ -111,34 +131,16 @@ void add_serve(CLI::App& app, Runner& run) {
   add_service_flags(*serve, options);
   serve->callback([&run, options] { run = [options] { return run_serve(*options); }; });
 
-  auto* once =
-      app.add_subcommand("echo-once", "Alias of serve --mode once: echo one client's first line, exit");
-  once->group("Aliases");
-  add_serve_flags(*once, options, true);
-  once->callback([&run, options] {
-    options->mode = ServeMode::once;
-    run = [options] { return run_serve(*options); };
-  });
-
-  auto* threaded = app.add_subcommand(
-      "threaded-server", "Alias of serve --mode threaded: one thread per client, echo by default");
-  threaded->group("Aliases");
-  add_serve_flags(*threaded, options, true);
-  add_service_flags(*threaded, options);
-  threaded->callback([&run, options] {
-    options->mode = ServeMode::threaded;
-    run = [options] { return run_serve(*options); };
-  });
-
-  auto* async = app.add_subcommand(
-      "async-server", "Alias of serve --mode async: event loop with coroutines, chat by default");
-  async->group("Aliases");
-  add_serve_flags(*async, options, true);
-  add_service_flags(*async, options);
-  async->callback([&run, options] {
-    options->mode = ServeMode::async;
-    run = [options] { return run_serve(*options); };
-  });
+  add_serve_alias(
+      app, run, options,
+      {"echo-once", "Alias of serve --mode once: echo one client's first line, exit", ServeMode::once});
+  add_serve_alias(
+      app, run, options,
+      {"threaded-server", "Alias of serve --mode threaded: one thread per client, echo by default",
+       ServeMode::threaded});
+  add_serve_alias(app, run, options,
+                  {"async-server", "Alias of serve --mode async: event loop with coroutines, chat by default",
+                   ServeMode::async});
 }
 
 void add_client(CLI::App& app, Runner& run) {
