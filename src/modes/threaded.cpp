@@ -4,12 +4,9 @@
 
 #include "modes/threaded.hpp"
 
-#include <pthread.h>
-
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/write.hpp>
 #include <csignal>
@@ -25,6 +22,7 @@
 #include "net/endpoint.hpp"
 #include "net/listener.hpp"
 #include "net/process.hpp"
+#include "net/termination_signals.hpp"
 
 namespace dschat {
 
@@ -37,25 +35,6 @@ constexpr std::chrono::milliseconds kFlushDeadline{1200};
 // When accept fails for lack of descriptors or memory, trying again at once would spin.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
 
-/// Blocks SIGINT and SIGTERM in the calling thread while alive. Threads started meanwhile inherit the
-/// mask, so the signals reach only the main thread's signal_set and never interrupt a client's I/O.
-class TerminationSignalsBlocked {
- public:
-  TerminationSignalsBlocked() noexcept {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, &previous_);
-  }
-  ~TerminationSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
-  TerminationSignalsBlocked(const TerminationSignalsBlocked&) = delete;
-  TerminationSignalsBlocked& operator=(const TerminationSignalsBlocked&) = delete;
-
- private:
-  sigset_t previous_;
-};
-
 bool is_resource_shortage(const std::error_code& error) {
   return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
          error == std::errc::no_buffer_space || error == std::errc::not_enough_memory;
@@ -66,7 +45,7 @@ class ThreadedServer {
   ThreadedServer(const ServeOptions& options, const ConnectionLog& log)
       : options_(options),
         log_(log),
-        signals_(io_, SIGINT, SIGTERM),
+        signals_(io_.get_executor()),
         acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::threaded)))) {
     if (options.service.value_or(default_service(ServeMode::threaded)) == Service::chat) {
       room_.emplace(ChatRoomOptions{options.raw, options.max_line});
@@ -141,7 +120,7 @@ class ThreadedServer {
     Client& client = clients_[id];
     client.connection = std::make_unique<Connection>(std::move(socket), std::move(peer));
     try {
-      const TerminationSignalsBlocked blocked;
+      // The thread inherits this one's mask, in which signals_ blocked SIGINT and SIGTERM.
       client.thread = std::jthread([this, id, &connection = *client.connection] {
         serve(connection);
         // The last act of the thread: the main thread joins it at once instead of letting it pile up.
@@ -212,7 +191,7 @@ class ThreadedServer {
   // still hold an aborted accept, and with it a socket of this context, when it is destroyed.
   asio::io_context sockets_;
   asio::io_context io_;  // the main thread's: accept, signals, reaping, shutdown timing
-  asio::signal_set signals_;
+  TerminationSignals signals_;  // constructed before any client thread starts
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_{io_};
   asio::steady_timer deadline_{io_};

@@ -44,7 +44,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                "too slow: send queue over " + format_bytes(options.max_queue)},
       shutting_down_(make_message(protocol::shutting_down)),
       acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::async)))),
-      signals_(io_, SIGINT, SIGTERM),
+      signals_(io_.get_executor()),
       accept_pause_(io_) {
   if (options.service.value_or(default_service(ServeMode::async)) == Service::chat) {
     room_.emplace(ChatRoomOptions{options.raw, options.max_line});
@@ -147,8 +147,7 @@ void Server::on_session_end(const std::shared_ptr<Session>& session, const std::
   }
   sessions_.erase(session);
   if (stopping_ && sessions_.empty()) {
-    std::error_code ignored;
-    signals_.cancel(ignored);
+    signals_.cancel();
   }
 }
 

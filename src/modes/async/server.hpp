@@ -3,7 +3,6 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
 #include <exception>
 #include <memory>
@@ -17,6 +16,7 @@
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
 #include "modes/serve.hpp"
+#include "net/termination_signals.hpp"
 
 namespace dschat::async_mode {
 
@@ -48,7 +48,7 @@ class Server {
   Message shutting_down_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
-  asio::signal_set signals_;
+  TerminationSignals signals_;
   asio::steady_timer accept_pause_;  // backs off after an accept failure such as EMFILE
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
