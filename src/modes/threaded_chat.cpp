@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/protocol.hpp"
 #include "modes/threaded_chat_output.hpp"
@@ -16,6 +17,23 @@ namespace {
 
 // How long a leaving client's queued output may take to go out before the connection is cut.
 constexpr std::chrono::seconds kFlushTimeout{2};
+
+// Most lines handled per acquisition of the room's lock, so that one busy client cannot hold it long.
+constexpr std::size_t kMaxBatch = 64;
+
+/// A chat line kept for the -v log until the room's lock is released.
+struct SaidLine {
+  std::string speaker;
+  std::string text;
+};
+
+/// Takes the token of one line read; true when the client is over its --rate and reading must pause.
+bool take_token(TokenBucket& bucket) noexcept {
+  if (bucket.unlimited()) return false;
+  const auto now = TokenBucket::Clock::now();
+  bucket.take(1, now);
+  return bucket.wait(now) > TokenBucket::Clock::duration::zero();
+}
 
 /// A member of the room for as long as it lives: joins on construction and leaves at the latest on
 /// destruction, so the room never keeps a peer whose thread has ended, even when an exception escapes.
@@ -68,29 +86,42 @@ void serve_chat_client(Connection& connection, LockedRoom& shared, const ServeOp
   LineReader reader(connection.socket(), options.max_line);
   TokenBucket bucket(options.rate, options.burst, started);
   const bool verbose = log.logger().should_log(spdlog::level::debug);
+  std::vector<SaidLine> said;  // copied under the lock, logged after it: stderr must not stall the room
   std::error_code error;
   for (;;) {
-    const auto line = reader.next(error);
+    auto line = reader.next(error);
     if (!line) break;
-    ++stats.lines_in;
     LineResult result = LineResult::keep_open;
-    std::string speaker;  // copied under the lock, logged after it: stderr must not stall the room
+    bool over_rate = false;
     {
+      // Lines that arrived together are handled under one acquisition of the room's lock: with many
+      // busy clients, taking it once per line is what makes their threads queue up on it.
       const std::scoped_lock lock(shared.mutex);
-      if (line->kind == FrameKind::too_long) {
-        shared.room.on_too_long(member.id());
-      } else {
-        if (verbose) speaker = shared.room.name(member.id());
-        result = shared.room.on_line(member.id(), line->text);
+      const ChatOutputBatch batch;  // one gathered write per client for the whole batch
+      for (std::size_t handled = 1;; ++handled) {
+        ++stats.lines_in;
+        if (line->kind == FrameKind::too_long) {
+          shared.room.on_too_long(member.id());
+        } else {
+          if (verbose)
+            said.push_back(SaidLine{std::string(shared.room.name(member.id())), std::move(line->text)});
+          result = shared.room.on_line(member.id(), verbose ? said.back().text : line->text);
+        }
+        over_rate = take_token(bucket);
+        if (result == LineResult::close || over_rate || handled == kMaxBatch || !reader.has_ready()) break;
+        line = reader.next(error);  // has_ready(): returns at once
       }
     }
-    if (!speaker.empty()) log.chat_line(speaker, line->text);
+    for (const auto& [speaker, text] : said)
+      log.chat_line(speaker, text);
+    said.clear();
     if (result == LineResult::close) {
       stats.reason = "quit";
       break;
     }
     if (connection.stop_requested() || output.overflowed()) break;
-    pace(bucket, connection);
+    // Not reading is the backpressure: the client's own TCP window fills and its sends block.
+    if (over_rate) connection.sleep_for(bucket.wait(TokenBucket::Clock::now()));
   }
 
   // What the others are told: nothing extra for a normal leave, the cause where it is not one.

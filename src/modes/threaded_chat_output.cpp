@@ -1,15 +1,33 @@
 #include "modes/threaded_chat_output.hpp"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
 #include <asio/buffer.hpp>
 #include <asio/write.hpp>
+#include <utility>
 #include <vector>
 
 namespace dschat {
 
 namespace {
+
 // Pieces per gathered write: enough to empty a typical queue in one system call, small enough for IOV_MAX.
 constexpr std::size_t kMaxPieces = 64;
+
+// The outputs touched by the batch open on this thread (see ChatOutputBatch), or null.
+thread_local std::vector<ChatOutput*>* open_batch = nullptr;
+
 }  // namespace
+
+ChatOutputBatch::ChatOutputBatch() noexcept : previous_(std::exchange(open_batch, &outputs_)) {}
+
+ChatOutputBatch::~ChatOutputBatch() {
+  open_batch = previous_;
+  for (ChatOutput* output : outputs_)
+    output->flush();
+}
 
 ChatOutput::ChatOutput(Connection& connection, std::size_t max_queue)
     : connection_(connection), outbox_(max_queue), writer_([this] { write_loop(); }) {}
@@ -26,17 +44,65 @@ ChatOutput::~ChatOutput() {
 }
 
 void ChatOutput::send(const Message& msg) {
-  const std::scoped_lock lock(mutex_);
-  if (overflowed_ || finishing_) return;
-  if (!outbox_.push(msg)) {
-    overflowed_ = true;
-    // The writer may be blocked writing to this very peer and cannot see the flag; shutdown() never
-    // blocks and wakes it (and the reader) at once, so the room's lock is held no longer than a push.
-    connection_.abort();
-  } else {
-    ++lines_;
+  if (!msg || msg->empty()) return;
+  bool wake = false;
+  {
+    const std::scoped_lock lock(mutex_);
+    if (overflowed_ || finishing_) return;
+    if (!outbox_.push(msg)) {
+      overflowed_ = true;
+      // The writer may be blocked writing to this very peer and cannot see the flag; shutdown() never
+      // blocks and wakes it (and the reader) at once, so the room's lock is held no longer than a push.
+      connection_.abort();
+      wake = std::exchange(writer_sleeping_, false);
+    } else {
+      ++lines_;
+      if (open_batch == nullptr) {
+        wake = write_through();
+      } else if (!in_batch_) {
+        in_batch_ = true;
+        open_batch->push_back(this);
+      }
+    }
   }
-  wake_writer_.notify_one();
+  // Notified after unlocking, so that the writer does not wake only to block on the mutex.
+  if (wake) wake_writer_.notify_one();
+}
+
+void ChatOutput::flush() {
+  bool wake = false;
+  {
+    const std::scoped_lock lock(mutex_);
+    wake = write_through();
+  }
+  if (wake) wake_writer_.notify_one();
+}
+
+bool ChatOutput::write_through() noexcept {
+  in_batch_ = false;
+  if (outbox_.empty()) return false;
+  // With the writer idle the calling thread sends the queue itself, in one non-blocking gathered write:
+  // no thread has to wake up for a client that keeps up. Only what the socket does not take is left to
+  // the writer, whose blocking writes are what may wait for a slow peer.
+  if (!writing_ && !overflowed_ && !error_) {
+    std::array<iovec, kMaxPieces> pieces{};
+    std::size_t count = 0;
+    outbox_.gather(
+        [&](const char* data, std::size_t size) {
+          pieces[count++] = {const_cast<char*>(data), size};
+        },
+        kMaxPieces);
+    msghdr header{};
+    header.msg_iov = pieces.data();
+    header.msg_iovlen = count;
+    const ssize_t sent =
+        ::sendmsg(connection_.socket().native_handle(), &header, MSG_DONTWAIT | MSG_NOSIGNAL);
+    // EAGAIN means a full socket buffer; any other error is the writer's to meet and report.
+    if (sent > 0) outbox_.consume(static_cast<std::size_t>(sent));
+    if (outbox_.empty()) return false;
+  }
+  // A writer that is busy writing takes the rest when it comes back for more; one wake per sleep.
+  return std::exchange(writer_sleeping_, false);
 }
 
 void ChatOutput::finish(std::chrono::steady_clock::duration timeout) {
@@ -72,17 +138,21 @@ void ChatOutput::write_loop() {
   pieces.reserve(kMaxPieces);
   std::unique_lock lock(mutex_);
   for (;;) {
+    writer_sleeping_ = true;
     wake_writer_.wait(lock, [this] { return cancelled_ || overflowed_ || finishing_ || !outbox_.empty(); });
+    writer_sleeping_ = false;
     if (cancelled_ || overflowed_ || outbox_.empty()) break;  // cut off, or finishing with all sent
     pieces.clear();
     outbox_.gather([&pieces](const char* data, std::size_t size) { pieces.emplace_back(data, size); },
                    kMaxPieces);
     // The pieces point into messages only this thread removes (consume), so the room may keep pushing
     // while the write blocks without the lock.
+    writing_ = true;
     lock.unlock();
     std::error_code error;
     const std::size_t sent = asio::write(connection_.socket(), pieces, error);
     lock.lock();
+    writing_ = false;
     outbox_.consume(sent);
     if (error) {
       error_ = error;

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "core/chat_room.hpp"
 #include "core/outbox.hpp"
@@ -14,9 +16,13 @@
 
 namespace dschat {
 
-/// A chat client's output in the threaded server: the room fills its bounded outbox (under the room
-/// lock, never blocking) and a writer thread of its own drains it, so a client that stops reading holds
-/// up nobody else. When the outbox would pass its limit the client is cut off (abort) and marked too slow.
+class ChatOutputBatch;
+
+/// A chat client's output in the threaded server. The room's send() (under the room lock, never
+/// blocking) queues into a bounded outbox and, unless a ChatOutputBatch is open, writes the queue straight
+/// to the socket without blocking; what the socket does not take, a writer thread of its own drains, so a
+/// client that stops reading holds up nobody else. When the outbox would pass its limit the client is cut
+/// off (abort) and marked too slow.
 class ChatOutput final : public ChatPeer {
  public:
   /// Output for connection holding at most max_queue unsent bytes; starts the writer thread.
@@ -45,6 +51,13 @@ class ChatOutput final : public ChatPeer {
   std::uint64_t lines_queued() const;
 
  private:
+  friend class ChatOutputBatch;
+
+  /// Writes the queue through now (see write_through).
+  void flush();
+  /// Under mutex_: while the writer is idle, writes what the socket takes of the queue without blocking;
+  /// returns true when the writer must be woken for the rest.
+  bool write_through() noexcept;
   void write_loop();
 
   Connection& connection_;
@@ -58,7 +71,25 @@ class ChatOutput final : public ChatPeer {
   bool finishing_ = false;
   bool cancelled_ = false;
   bool done_ = false;
-  std::jthread writer_;  // last: starts once everything it uses exists, is joined before they go
+  bool writer_sleeping_ = false;  // the writer waits on wake_writer_ and has not been notified yet
+  bool writing_ = false;          // the writer is in a write, outside the lock
+  bool in_batch_ = false;         // listed by the open ChatOutputBatch of some thread
+  std::jthread writer_;           // last: starts once everything it uses exists, is joined before they go
+};
+
+/// While alive, ChatOutput::send on this thread only queues; on destruction every output it touched
+/// writes its queue through, so the lines handled in one go leave in one gathered write per client.
+/// Whoever opens one holds the room's lock until it is destroyed: that keeps the outputs alive.
+class ChatOutputBatch {
+ public:
+  ChatOutputBatch() noexcept;
+  ~ChatOutputBatch();
+  ChatOutputBatch(const ChatOutputBatch&) = delete;
+  ChatOutputBatch& operator=(const ChatOutputBatch&) = delete;
+
+ private:
+  std::vector<ChatOutput*> outputs_;
+  std::vector<ChatOutput*>* previous_;
 };
 
 }  // namespace dschat

@@ -27,6 +27,9 @@ class LineReader {
   /// The next line or too_long event; nullopt at end of stream (error set unless it was a clean EOF).
   std::optional<ReadLine> next(std::error_code& error);
 
+  /// True when next() can return a line already read, without waiting for the socket.
+  bool has_ready() const noexcept { return !ready_.empty(); }
+
  private:
   asio::ip::tcp::socket& socket_;
   LineFramer framer_;
