@@ -121,6 +121,8 @@ LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
   // Unknown ids are members already gone; lines after /quit are the rest of a chunk the caller is dropping.
   if (member == nullptr) return LineResult::keep_open;
   if (member->quit) return LineResult::close;
+  // Members told the server is going must not get chat after it, from lines a reader had already taken in.
+  if (shutting_down_) return LineResult::keep_open;
 
   if (options_.raw) {
     if (is_clean(line)) {

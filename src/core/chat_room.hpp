@@ -52,7 +52,7 @@ class ChatRoom {
   void leave(MemberId id, std::string_view reason = {});
 
   /// Handles one line from a member (framed, not yet sanitized): chat line, command or, in raw mode,
-  /// a relay to the others. Empty lines are ignored in chat mode.
+  /// a relay to the others. Empty lines are ignored in chat mode, every line after broadcast_shutdown().
   LineResult on_line(MemberId id, std::string_view line);
 
   /// Tells the member its line passed max_line ("! line too long (max N bytes)").

@@ -214,6 +214,9 @@ TEST_CASE("ChatRoom::broadcast_shutdown") {
   CHECK(f.peer(0).got[0].get() == f.peer(2).got[0].get());
 
   f.clear_all();
+  f.room.on_line(f.id(1), "too late");
+  f.room.on_line(f.id(2), "/who");
+  CHECK(f.total() == 0);
   f.room.leave(f.id(0));
   f.room.leave(f.id(1), "server shutting down");
   CHECK(f.total() == 0);
