@@ -57,7 +57,12 @@ void pace(TokenBucket& bucket, Connection& connection) {
 
 std::string disconnect_reason(const std::error_code& error) {
   if (!error || error == asio::error::eof) return "eof";
-  if (error == asio::error::connection_reset) return "connection reset";
+  // A reset shows up as ECONNRESET on a read and often as EPIPE on a write: to the people in the room both
+  // mean the same thing.
+  if (error == asio::error::connection_reset || error == asio::error::broken_pipe ||
+      error == asio::error::connection_aborted) {
+    return "connection reset";
+  }
   return describe(error);
 }
 
