@@ -20,6 +20,9 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 // once would spin the loop at 100% until a descriptor frees up.
 constexpr auto accept_backoff = std::chrono::milliseconds(100);
 
+// Connections taken from the backlog per turn of the loop (see accept_waiting).
+constexpr std::size_t accept_batch = 64;
+
 constexpr std::string_view shutdown_reason = "server shutting down";
 
 std::string_view signal_name(int number) noexcept {
@@ -53,6 +56,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
 }
 
 ExitCode Server::run() {
+  acceptor_.non_blocking(true);  // accept_waiting() must not wait for a connection
   announce_listening(acceptor_);
   asio::co_spawn(io_, accept_loop(), rethrow);
   asio::co_spawn(io_, watch_signals(), rethrow);
@@ -70,11 +74,28 @@ asio::awaitable<void> Server::accept_loop() {
       co_await accept_pause_.async_wait(use_tuple);
       continue;
     }
-    if (sessions_.size() >= options_.max_clients) {
-      reject(socket);
-    } else {
-      start_session(std::move(socket));
-    }
+    admit(std::move(socket));
+    accept_waiting();
+  }
+}
+
+void Server::accept_waiting() {
+  // Every join queues a notice for every member. Accepted one per turn of the loop, a storm of N
+  // connections makes each member's writer wake N times and send one notice per write: N² syscalls. Taken
+  // together, the joins of a batch leave each member's writer one write for all their notices.
+  for (std::size_t taken = 1; taken < accept_batch && !stopping_; ++taken) {
+    std::error_code error;
+    asio::ip::tcp::socket socket = acceptor_.accept(error);
+    if (error) return;  // would_block: nobody waits; a real failure comes back to async_accept
+    admit(std::move(socket));
+  }
+}
+
+void Server::admit(asio::ip::tcp::socket socket) {
+  if (sessions_.size() >= options_.max_clients) {
+    reject(socket);
+  } else {
+    start_session(std::move(socket));
   }
 }
 

@@ -32,6 +32,10 @@ class Server {
 
  private:
   asio::awaitable<void> accept_loop();
+  /// Accepts the connections already waiting, up to a batch, without waiting for more.
+  void accept_waiting();
+  /// Starts a session for socket, or turns it away when --max-clients are connected.
+  void admit(asio::ip::tcp::socket socket);
   asio::awaitable<void> watch_signals();
   void start_session(asio::ip::tcp::socket socket);
   void reject(asio::ip::tcp::socket& socket);
