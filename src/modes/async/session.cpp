@@ -81,8 +81,15 @@ void Session::send(const Message& msg) {
   if (failed_) return;
   const bool was_empty = outbox_.empty();
   if (!outbox_.push(msg)) {
-    fail(context_.too_slow);
-    return;
+    // The outbox may hold lines its writer has not had a turn to offer the kernel yet: one burst of reads
+    // (after the loop was held up, or one large read) fans out before any writer runs. Offer them now, and
+    // cut the client only if its socket will not take them either.
+    write_now();
+    if (failed_) return;
+    if (!outbox_.push(msg)) {
+      fail(context_.too_slow);
+      return;
+    }
   }
   if (was_empty) wake_.cancel();
 }

@@ -42,8 +42,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// flush what is queued (bounded by a deadline); close; log. Completes after the writer has finished.
   asio::awaitable<void> run();
 
-  /// Queues msg for the client. A full outbox cuts the client off as too slow: its socket operations are
-  /// cancelled here, and the room is told later by run(), never from inside this call.
+  /// Queues msg for the client. An outbox that stays full after offering the kernel what it holds cuts the
+  /// client off as too slow: its socket operations are cancelled here, and the room is told later by run(),
+  /// never from inside this call.
   void send(const Message& msg) override;
 
   /// Server shutdown: stop reading; what is queued is still flushed, for up to the flush budget.
@@ -67,6 +68,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   void end_reading(std::string_view reason);
   void set_reason(std::string_view reason, bool tell_room);
   void leave_room() noexcept;
+  /// Hands queued lines to the kernel without waiting, until the outbox is empty (true) or the socket is
+  /// full (false); a write error fails the session (false).
+  bool write_now();
   void count_sent(std::span<const asio::const_buffer> pieces, std::size_t written) noexcept;
 
   asio::ip::tcp::socket socket_;

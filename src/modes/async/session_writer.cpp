@@ -17,7 +17,6 @@ constexpr std::size_t max_pieces = 64;
 }  // namespace
 
 asio::awaitable<void> Session::write_loop() {
-  std::array<asio::const_buffer, max_pieces> pieces;
   while (!failed_) {
     if (outbox_.empty()) {
       if (closing_) {
@@ -29,6 +28,16 @@ asio::awaitable<void> Session::write_loop() {
       co_await wake_.async_wait(use_tuple);  // send(), fail() and run() cancel it
       continue;
     }
+    // Only a full kernel buffer makes the writer wait.
+    if (write_now() || failed_) continue;
+    const auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
+    if (wait_error) fail(disconnect_reason(wait_error));  // after fail() it is operation_aborted: ignored
+  }
+}
+
+bool Session::write_now() {
+  std::array<asio::const_buffer, max_pieces> pieces;
+  while (!outbox_.empty()) {
     std::size_t count = 0;
     std::size_t bytes = 0;
     outbox_.gather(
@@ -39,7 +48,7 @@ asio::awaitable<void> Session::write_loop() {
         pieces.size());
     const std::span<const asio::const_buffer> batch(pieces.data(), count);
     // The socket is non-blocking: one writev takes what the kernel accepts now, without the round trip
-    // through the loop that an async_write costs; only a full kernel buffer makes the writer wait.
+    // through the loop that an async_write costs.
     std::error_code error;
     const std::size_t written = socket_.write_some(batch, error);
     if (error == asio::error::would_block || error == asio::error::try_again) error.clear();
@@ -47,11 +56,11 @@ asio::awaitable<void> Session::write_loop() {
     outbox_.consume(written);
     if (error) {
       fail(disconnect_reason(error));
-    } else if (written < bytes) {
-      const auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
-      if (wait_error) fail(disconnect_reason(wait_error));  // after fail() it is operation_aborted: ignored
+      return false;
     }
+    if (written < bytes) return false;
   }
+  return true;
 }
 
 void Session::count_sent(std::span<const asio::const_buffer> pieces, std::size_t written) noexcept {
