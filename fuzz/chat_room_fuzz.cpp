@@ -151,6 +151,7 @@ class Script {
     Slot& m = slots_[s];
     if (m.id == 0) return LineResult::keep_open;
     if (m.quit) return LineResult::close;
+    if (shutting_down_) return LineResult::keep_open;  // the notice is the last thing anyone gets
     if (raw_) {
       to_members(s, reference_sanitize(text));
     } else if (!text.empty() && text[0] == '/' && !text.starts_with("//")) {
