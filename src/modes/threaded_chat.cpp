@@ -27,14 +27,6 @@ struct SaidLine {
   std::string text;
 };
 
-/// Takes the token of one line read; true when the client is over its --rate and reading must pause.
-bool take_token(TokenBucket& bucket) noexcept {
-  if (bucket.unlimited()) return false;
-  const auto now = TokenBucket::Clock::now();
-  bucket.take(1, now);
-  return bucket.wait(now) > TokenBucket::Clock::duration::zero();
-}
-
 /// A member of the room for as long as it lives: joins on construction and leaves at the latest on
 /// destruction, so the room never keeps a peer whose thread has ended, even when an exception escapes.
 class Membership {
@@ -120,8 +112,7 @@ void serve_chat_client(Connection& connection, LockedRoom& shared, const ServeOp
       break;
     }
     if (connection.stop_requested() || output.overflowed()) break;
-    // Not reading is the backpressure: the client's own TCP window fills and its sends block.
-    if (over_rate) connection.sleep_for(bucket.wait(TokenBucket::Clock::now()));
+    if (over_rate) pause_reading(bucket, connection);
   }
 
   // What the others are told: nothing extra for a normal leave, the cause where it is not one.

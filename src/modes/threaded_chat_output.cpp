@@ -44,7 +44,6 @@ ChatOutput::~ChatOutput() {
 }
 
 void ChatOutput::send(const Message& msg) {
-  if (!msg || msg->empty()) return;
   bool wake = false;
   {
     const std::scoped_lock lock(mutex_);

@@ -46,13 +46,20 @@ void Connection::close(std::chrono::milliseconds linger) noexcept {
   close_gracefully(socket_, stop_requested() ? std::min(linger, kStoppingLinger) : linger);
 }
 
-void pace(TokenBucket& bucket, Connection& connection) {
-  if (bucket.unlimited()) return;
+bool take_token(TokenBucket& bucket) noexcept {
+  if (bucket.unlimited()) return false;
   const auto now = TokenBucket::Clock::now();
   bucket.take(1, now);
+  return bucket.wait(now) > TokenBucket::Clock::duration::zero();
+}
+
+void pause_reading(TokenBucket& bucket, Connection& connection) {
   // Not reading is the backpressure: the client's own TCP window fills and its sends block.
-  const auto wait = bucket.wait(now);
-  if (wait > TokenBucket::Clock::duration::zero()) connection.sleep_for(wait);
+  connection.sleep_for(bucket.wait(TokenBucket::Clock::now()));
+}
+
+void pace(TokenBucket& bucket, Connection& connection) {
+  if (take_token(bucket)) pause_reading(bucket, connection);
 }
 
 std::string disconnect_reason(const std::error_code& error) {

@@ -56,8 +56,13 @@ class Connection {
   bool open_ = true;  // guarded by mutex_: fd_ may be shut down only while open
 };
 
-/// Applies --rate to one line just read: takes a token and, when the client is in debt, sleeps (stops
-/// reading it) until the bucket is no longer negative or the server stops.
+/// Takes the --rate token of one line read; true when the client is in debt and reading must pause.
+bool take_token(TokenBucket& bucket) noexcept;
+
+/// Sleeps (stops reading the client) until the bucket is no longer negative or the server stops.
+void pause_reading(TokenBucket& bucket, Connection& connection);
+
+/// Applies --rate to one line just read: take_token, then pause_reading when the client is in debt.
 void pace(TokenBucket& bucket, Connection& connection);
 
 /// A log reason for a read or write error: "eof" for none, "connection reset", else the error's text.
