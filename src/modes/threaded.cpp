@@ -190,7 +190,7 @@ class ThreadedServer {
   // Owns the client sockets and is never run: they do blocking I/O only. Declared first because io_ may
   // still hold an aborted accept, and with it a socket of this context, when it is destroyed.
   asio::io_context sockets_;
-  asio::io_context io_;  // the main thread's: accept, signals, reaping, shutdown timing
+  asio::io_context io_;         // the main thread's: accept, signals, reaping, shutdown timing
   TerminationSignals signals_;  // constructed before any client thread starts
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer retry_{io_};

@@ -28,8 +28,8 @@ std::uint64_t DeliveryTracker::on_sent(std::size_t sender, std::uint64_t sent_ns
 
 bool DeliveryTracker::on_received(std::size_t receiver, const Token& token, std::uint64_t now_ns) noexcept {
   const std::size_t sender = token.sender;
-  const bool expected_receiver = fanout_ == Fanout::self ? receiver == sender : receiver != sender;
-  if (sender >= senders_ || receiver >= clients_ || !expected_receiver || token.seq >= next_seq_[sender]) {
+  if (sender >= senders_ || receiver >= clients_ || !meant_for(fanout_, receiver, sender) ||
+      token.seq >= next_seq_[sender]) {
     ++counts_.unexpected;  // a token we never sent, or one relayed to the wrong client
     return false;
   }

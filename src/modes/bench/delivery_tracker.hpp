@@ -15,6 +15,11 @@ enum class Fanout {
   self,    ///< echo: the sender only
 };
 
+/// True when a line from client sender is meant for client receiver.
+constexpr bool meant_for(Fanout fanout, std::size_t receiver, std::size_t sender) noexcept {
+  return fanout == Fanout::self ? receiver == sender : receiver != sender;
+}
+
 /// What a load run counted; deliveries and latencies only for measured messages.
 struct DeliveryCounts {
   std::uint64_t sent = 0;              ///< every load message written, warm-up included

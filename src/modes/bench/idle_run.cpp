@@ -42,11 +42,8 @@ IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
 }
 
 BenchResult IdleRun::run() {
-  std::exception_ptr error;
   TaskGroup tasks(io_.get_executor());
-  asio::co_spawn(io_, main(tasks), [&error](const std::exception_ptr& e) { error = e; });
-  io_.run();
-  if (error) std::rethrow_exception(error);
+  run_to_completion(io_, main(tasks));
   if (!connect_failure_.empty()) throw Error(connect_failure_);
   return result_;
 }

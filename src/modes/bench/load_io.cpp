@@ -47,8 +47,7 @@ void LoadRun::on_line(std::size_t receiver, std::string_view line, std::uint64_t
       continue;
     }
     auto& client = *clients_[receiver];
-    const bool for_me = fanout_ == Fanout::self ? token.sender == receiver : token.sender != receiver;
-    if (for_me && !client.probe_seen && probes_missing_ > 0) {
+    if (meant_for(fanout_, receiver, token.sender) && !client.probe_seen && probes_missing_ > 0) {
       client.probe_seen = true;
       if (--probes_missing_ == 0) main_wake_.notify();
     }

@@ -54,11 +54,8 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
 }
 
 BenchResult LoadRun::run() {
-  std::exception_ptr error;
   TaskGroup tasks(io_.get_executor());
-  asio::co_spawn(io_, main(tasks), [&error](const std::exception_ptr& e) { error = e; });
-  io_.run();
-  if (error) std::rethrow_exception(error);
+  run_to_completion(io_, main(tasks));
   if (!connect_failure_.empty()) throw Error(connect_failure_);
   // Lost before the load started: nothing was measured, so there is no summary to show.
   if (!result_.error.empty() && load_start_ns_ == 0) throw Error(result_.error);
@@ -96,11 +93,12 @@ asio::awaitable<bool> LoadRun::probe() {
   // Broadcast: once a line of client 0 reached every other client, all of them are in the room and no
   // load message can miss a late joiner. Echo: each sender's line must come back to it.
   const bool echo = fanout_ == Fanout::self;
-  probes_missing_ = echo ? senders_ : clients_.size() - 1;
+  const std::size_t probes = echo ? senders_ : clients_.size() - 1;
+  probes_missing_ = probes;
   const auto deadline = Clock::now() + 10s;
   for (std::uint64_t round = 0; probes_missing_ > 0 && result_.error.empty(); ++round) {
     if (Clock::now() >= deadline) {
-      const std::size_t got = (echo ? senders_ : clients_.size() - 1) - probes_missing_;
+      const std::size_t got = probes - probes_missing_;
       // Some but not all: the server accepts slower than we connect (a small listen backlog overflowed,
       // the kernel retries those handshakes for seconds). None: it is not this kind of server.
       const std::string hint =

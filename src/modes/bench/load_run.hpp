@@ -6,14 +6,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/line_framer.hpp"
 #include "modes/bench/bench.hpp"
 #include "modes/bench/delivery_tracker.hpp"
-#include "modes/bench/proc_stats.hpp"
 #include "modes/bench/report.hpp"
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"

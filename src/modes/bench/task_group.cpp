@@ -24,4 +24,11 @@ asio::awaitable<bool> TaskGroup::join_until(Wakeup::Clock::time_point deadline) 
   co_return running_ == 0;
 }
 
+void run_to_completion(asio::io_context& io, asio::awaitable<void> task) {
+  std::exception_ptr error;
+  asio::co_spawn(io, std::move(task), [&error](const std::exception_ptr& e) { error = e; });
+  io.run();
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace dschat::bench

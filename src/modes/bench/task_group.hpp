@@ -2,6 +2,7 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
 #include <cstddef>
 #include <exception>
 
@@ -25,14 +26,14 @@ class TaskGroup {
   /// Like join, but gives up at deadline; returns whether every task finished.
   asio::awaitable<bool> join_until(Wakeup::Clock::time_point deadline);
 
-  /// Tasks still running.
-  std::size_t running() const noexcept { return running_; }
-
  private:
   asio::any_io_executor executor_;
   Wakeup done_;
   std::size_t running_ = 0;
   std::exception_ptr error_;
 };
+
+/// Runs task on io until io runs out of work (every task it spawned included); rethrows what escaped task.
+void run_to_completion(asio::io_context& io, asio::awaitable<void> task);
 
 }  // namespace dschat::bench
