@@ -8,6 +8,7 @@
 
 #include "core/chat_room.hpp"
 #include "core/nick.hpp"
+#include "core/protocol.hpp"
 #include "core/sanitize.hpp"
 
 namespace dschat {
@@ -17,16 +18,6 @@ constexpr std::string_view invalid_nick = "! invalid name — 1–32 letters, di
 
 // Longest command name echoed back in "unknown command": the reply stays short whatever was typed.
 constexpr std::size_t max_echoed_command = 32;
-
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-// Commands are matched ignoring ASCII case, as people type /NICK or /Quit on phones and caps lock.
-bool is_command(std::string_view typed, std::string_view command) noexcept {
-  return typed.size() == command.size() && std::equal(typed.begin(), typed.end(), command.begin(),
-                                                      [](char a, char b) { return lower(a) == b; });
-}
 
 // Cuts a sanitized (hence valid UTF-8) text to at most max bytes without splitting a code point.
 std::string_view cut_utf8(std::string_view s, std::size_t max) noexcept {

@@ -139,7 +139,7 @@ LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
   if (line.front() == '/') {
     line.remove_prefix(1);
     if (line.empty() || line.front() != '/') {
-      const std::size_t space = line.find_first_of(" \t");
+      const std::size_t space = line.find_first_of(protocol::command_separators);
       const std::string_view command = line.substr(0, space);
       const std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space));
       return handle_command(*member, command, arg);

@@ -1,6 +1,20 @@
 #include "core/protocol.hpp"
 
+#include <algorithm>
+
 namespace dschat {
+
+bool is_command(std::string_view typed, std::string_view command) noexcept {
+  const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  return typed.size() == command.size() && std::equal(typed.begin(), typed.end(), command.begin(),
+                                                      [&](char a, char b) { return lower(a) == b; });
+}
+
+bool is_quit_command(std::string_view line) noexcept {
+  if (!line.starts_with('/')) return false;
+  line.remove_prefix(1);
+  return is_command(line.substr(0, line.find_first_of(protocol::command_separators)), "quit");
+}
 
 std::string too_long_reply(std::size_t max_line) {
   return "! line too long (max " + std::to_string(max_line) + " bytes)";

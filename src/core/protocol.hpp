@@ -11,6 +11,7 @@ namespace protocol {
 inline constexpr std::string_view end_command = "end";
 inline constexpr std::string_view server_full = "! server full";
 inline constexpr std::string_view shutting_down = "* server shutting down";
+inline constexpr std::string_view command_separators = " \t";  ///< between a chat command and its argument
 }  // namespace protocol
 
 /// "! line too long (max N bytes)".
@@ -23,5 +24,11 @@ std::string format_bytes(std::size_t bytes);
 inline bool is_end_command(std::string_view line) noexcept {
   return line == protocol::end_command;
 }
+
+/// True when typed names command (lower case), ignoring ASCII case: people type /NICK or /Quit.
+bool is_command(std::string_view typed, std::string_view command) noexcept;
+
+/// True for a chat line the server reads as /quit: "/quit" alone or with a reason, in any ASCII case.
+bool is_quit_command(std::string_view line) noexcept;
 
 }  // namespace dschat

@@ -5,6 +5,8 @@
 #include <cstdint>
 
 using dschat::format_bytes;
+using dschat::is_command;
+using dschat::is_quit_command;
 using dschat::too_long_reply;
 
 TEST_CASE("too_long_reply names the limit") {
@@ -40,4 +42,22 @@ TEST_CASE("format_bytes moves to the next unit when rounding reaches 1024") {
 TEST_CASE("format_bytes stays in GiB for huge counts") {
   CHECK(format_bytes(std::size_t{2048} << 30) == "2048 GiB");
   CHECK(format_bytes(SIZE_MAX) == "17179869184 GiB");
+}
+
+TEST_CASE("is_command ignores ASCII case only") {
+  CHECK(is_command("nick", "nick"));
+  CHECK(is_command("NiCK", "nick"));
+  CHECK_FALSE(is_command("nic", "nick"));
+  CHECK_FALSE(is_command("nicks", "nick"));
+}
+
+TEST_CASE("is_quit_command reads /quit as the chat room does") {
+  CHECK(is_quit_command("/quit"));
+  CHECK(is_quit_command("/QUIT"));
+  CHECK(is_quit_command("/quit bye now"));
+  CHECK(is_quit_command("/quit\tbye"));
+  CHECK_FALSE(is_quit_command("/quitter"));
+  CHECK_FALSE(is_quit_command("//quit"));
+  CHECK_FALSE(is_quit_command("quit"));
+  CHECK_FALSE(is_quit_command(""));
 }

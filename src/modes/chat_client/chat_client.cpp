@@ -9,9 +9,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <memory>
 #include <optional>
 
+#include "core/protocol.hpp"
 #include "core/sanitize.hpp"
 #include "modes/chat_client/incoming_style.hpp"
 #include "modes/chat_client/line_editor.hpp"
@@ -28,17 +28,6 @@ namespace {
 // After /quit (typed, or sent at end of input) the server normally closes at once; this is the wait
 // for one that does not (DESIGN §4).
 constexpr std::chrono::seconds kQuitWait{1};
-
-/// True for "/quit" and "/quit REASON", in any ASCII case, as the chat service reads it.
-bool is_quit(std::string_view line) noexcept {
-  constexpr std::string_view quit = "/quit";
-  if (line.size() < quit.size() || (line.size() > quit.size() && line[quit.size()] != ' ')) return false;
-  for (std::size_t i = 0; i < quit.size(); ++i) {
-    const char c = line[i];
-    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != quit[i]) return false;
-  }
-  return true;
-}
 
 bool closed_by_peer(const std::error_code& error) noexcept {
   return error == asio::error::eof || error == asio::error::connection_reset ||
@@ -120,7 +109,7 @@ class ChatClient {
   void on_input(std::string_view line) {
     if (quitting_ || finished_) return;
     link_.send(line);
-    if (is_quit(line)) begin_quit();
+    if (is_quit_command(line)) begin_quit();
   }
 
   void on_batch(InputBatch batch) {
