@@ -2,49 +2,27 @@
 write to them, clients half-close their socket, and clients vanish while the server shuts down: each one
 leaves with a reason, the others go on unaffected, and every descriptor is given back."""
 
-import array
-import fcntl
 import re
 import signal
 import socket
-import termios
 import time
 
-from chaos import (chat_server, figure, open_fds, raise_fd_limit, sanitizer,  # puts tests/e2e on the path
-                   scaled, vm_rss_kib)
+from chaos import (chat_server, figure, open_fds, raise_fd_limit, read_to_eof, reset,  # puts tests/e2e on the path
+                   sanitizer, scaled, tcp_socket, unread_bytes, vm_rss_kib)
 from async_hostile_test import lines_past_kernel_buffers, small_window_client  # isort: skip
-from async_test import assert_no_sanitizer_report, join, lines_until, log_count, wait_log  # isort: skip
+from async_test import assert_no_sanitizer_report, join, lines_until, log_count, stop_cleanly, wait_log  # isort: skip
 from harness import run_tests, wait_until  # isort: skip
 
 SHUTDOWN = b"* server shutting down"
 JOINED = re.compile(rb"^\* (guest-\d+) joined$")
 
 
-def tcp_queues(local_port, remote_port):
-    """(send queue, receive queue) in bytes of the loopback socket local_port -> remote_port."""
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            for row in f.readlines()[1:]:
-                fields = row.split()
-                local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
-                if int(local, 16) == local_port and int(remote, 16) == remote_port:
-                    tx, rx = fields[4].split(":")
-                    return int(tx, 16), int(rx, 16)
-    raise AssertionError(f"no socket {local_port} -> {remote_port}")
-
-
-def unread_bytes(sock):
-    """Bytes waiting in sock's receive queue."""
-    count = array.array("i", [0])
-    fcntl.ioctl(sock, termios.FIONREAD, count)
-    return count[0]
-
-
 def unsent_in_server(server_port, sock, delivered_to_it):
     """How many of the bytes the server accepted for sock's peer still sit in the server's own queue: what
     it was given, less what is in its socket's send queue and in sock's receive queue (a lower bound)."""
-    in_flight, _ = tcp_queues(server_port, sock.getsockname()[1])
-    return delivered_to_it - in_flight - unread_bytes(sock)
+    side = tcp_socket(server_port, sock.getsockname()[1])
+    assert side is not None, "the server's end of the connection is gone"
+    return delivered_to_it - side[1] - unread_bytes(sock)
 
 
 def joined_names(client, count):
@@ -56,28 +34,6 @@ def joined_names(client, count):
         if match:
             names.append(match.group(1).decode())
     return names
-
-
-def read_to_eof(sock, timeout=10):
-    """Everything sock receives until the server's FIN (raises on a reset or at the deadline)."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    while chunk := (sock.settimeout(max(0.01, deadline - time.monotonic())), sock.recv(65536))[1]:
-        data += chunk
-    return data
-
-
-def reset(sock):
-    """Closes sock with a RST instead of a FIN (SO_LINGER 0)."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    sock.close()
-
-
-def stop_server(server):
-    """SIGTERM: the server exits 0 at once (nobody is left to flush to) with no sanitizer report."""
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=10) == 0, server.err[-2000:]
-    assert_no_sanitizer_report(server)
 
 
 def test_reset_in_the_middle_of_a_large_write():
@@ -133,7 +89,7 @@ def test_reset_in_the_middle_of_a_large_write():
     assert all(notice.match(line) for line in notices), notices
     reader.close()
     writer.close()
-    stop_server(server)
+    stop_cleanly(server)
 
 
 def test_half_closed_clients_are_relayed_then_leave_and_get_eof():
@@ -200,7 +156,7 @@ def test_half_closed_clients_are_relayed_then_leave_and_get_eof():
     wait_until(lambda: open_fds(server.pid) == fds_before, 10, f"server descriptors back to {fds_before}")
     figure("broken clients: half-closed clients relayed and closed", many + 3)
     watcher.close()
-    stop_server(server)
+    stop_cleanly(server)
 
 
 def vanish_during_shutdown(count, stuck_count):
@@ -222,8 +178,8 @@ def vanish_during_shutdown(count, stuck_count):
         sock.sendall(b"/who\n" * asks)
 
     def read_all_commands():
-        return all(tcp_queues(port, sock.getsockname()[1])[1] == 0 and tcp_queues(
-            sock.getsockname()[1], port)[0] == 0 for sock in stuck)
+        return all(tcp_socket(port, sock.getsockname()[1])[2] == 0 and tcp_socket(
+            sock.getsockname()[1], port)[1] == 0 for sock in stuck)
 
     wait_until(read_all_commands, 60, "the server to read every /who")
     least_unsent = min(unsent_in_server(port, sock, asks * (len(who) + 1)) for sock in stuck)

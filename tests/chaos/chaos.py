@@ -4,15 +4,19 @@ attacks the real server in MODE (async or threaded) with bounded hostile load, t
 DSCHAT_CHAOS_SIZE=small (the sanitizer builds) shrinks every count; FIGURE lines in the output are the
 numbers docs/robustness.md quotes."""
 
+import fcntl
 import json
 import os
 import resource
+import struct
 import sys
 import tempfile
+import termios
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
-from harness import run, start_server, vm_rss_kib  # noqa: E402,F401  (re-exported for the cases)
+from harness import read_to_eof, reset, run, start_server, vm_rss_kib  # noqa: E402,F401  (re-exported)
 
 MODE = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("DSCHAT_MODE", "async")
 SMALL = os.environ.get("DSCHAT_CHAOS_SIZE", "full") == "small"
@@ -60,13 +64,25 @@ def p99_ms(figures):
     return figures["latency_ns"]["p99"] / 1e6
 
 
+def latency_limit_ms(calm):
+    """The highest p99 an attacked run may have, given the calm run's figures."""
+    return LATENCY_FACTOR * p99_ms(calm) + LATENCY_SLACK_MS
+
+
 def assert_latency_kept(calm, attacked, what):
     """The attacked p99 is within LATENCY_FACTOR x calm (+ slack); both are printed as figures."""
     calm_ms, attacked_ms = p99_ms(calm), p99_ms(attacked)
     figure(f"{what}: p99 calm", f"{calm_ms:.2f}", "ms")
     figure(f"{what}: p99 under attack", f"{attacked_ms:.2f}", "ms")
-    limit = LATENCY_FACTOR * calm_ms + LATENCY_SLACK_MS
+    limit = latency_limit_ms(calm)
     assert attacked_ms <= limit, f"{what}: p99 {attacked_ms:.2f} ms > {limit:.2f} ms (calm {calm_ms:.2f} ms)"
+
+
+def assert_no_loss(figures, what=""):
+    """A bench run that sent something and got every line to every other client once, in order."""
+    assert figures["error"] is None, (what, figures["error"])
+    assert figures["sent"] > 0 and figures["delivered"] == figures["expected"], (what, figures)
+    assert figures["lost"] == 0 and figures["order_violations"] == 0 and figures["duplicates"] == 0, (what, figures)
 
 
 def open_fds(pid):
@@ -100,6 +116,13 @@ class BackgroundBench:
         """True until bench has exited."""
         self.proc.pump(0)
         return self.proc.popen.poll() is None
+
+    def pump_until_done(self, server, timeout=120):
+        """Drains server's log (its pipe must not fill) until bench has finished, for at most timeout s."""
+        deadline = time.monotonic() + timeout
+        while self.running():
+            assert time.monotonic() < deadline, f"bench still running after {timeout} s"
+            server.pump(0.05)
 
     def result(self, timeout=120):
         """Waits for bench; returns its parsed figures (asserting it exited 0)."""
@@ -141,3 +164,25 @@ def settled_thread_count(pid, timeout=30):
         if thread_count(pid) != count:
             count, since = thread_count(pid), time.monotonic()
     return count
+
+
+def unread_bytes(sock):
+    """Bytes waiting in sock's receive queue."""
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
+
+
+ESTABLISHED = "01"  # a TCP state as /proc/net/tcp shows it
+
+
+def tcp_socket(local_port, remote_port):
+    """The kernel's view of the loopback socket local_port -> remote_port, from /proc/net/tcp(6):
+    (state, bytes in its send queue, bytes in its receive queue), or None once it is gone."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as f:
+            for row in f.readlines()[1:]:
+                fields = row.split()
+                local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+                if int(local, 16) == local_port and int(remote, 16) == remote_port:
+                    tx, rx = fields[4].split(":")
+                    return fields[3], int(tx, 16), int(rx, 16)
+    return None

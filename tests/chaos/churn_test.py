@@ -7,12 +7,11 @@ once with the reason it ended."""
 import collections
 import re
 import socket
-import struct
 import time
 
-from chaos import (chat_server, figure, open_fds, raise_fd_limit, sanitizer, scaled, settled_thread_count,
-                   thread_count, vm_rss_kib)  # puts tests/e2e on the path
-from async_test import WELCOME, log_count, stop_cleanly  # isort: skip
+from chaos import (chat_server, figure, open_fds, raise_fd_limit, read_to_eof, reset, sanitizer, scaled,
+                   settled_thread_count, thread_count, vm_rss_kib)  # puts tests/e2e on the path
+from async_test import log_count, raw_welcome, stop_cleanly  # isort: skip
 from harness import connect, run_tests, wait_until  # isort: skip
 
 CYCLES = scaled(10000, 1000)
@@ -27,30 +26,6 @@ LOGGED_END = b" out\n"  # how a disconnection's log line ends: once read, the wh
 KINDS = ("close at once", "FIN after the welcome", "a line and /quit", "RST after a line", "RST mid-line")
 
 
-def welcome(sock):
-    """Reads the welcome line (and whatever came with it); returns the line."""
-    data = b""
-    while b"\n" not in data:
-        chunk = sock.recv(4096)
-        assert chunk, f"closed before the welcome: {data!r}"
-        data += chunk
-    line = data.partition(b"\n")[0]
-    assert WELCOME.match(line), line
-    return line
-
-
-def read_to_eof(sock):
-    """Reads until the server closes (it does once it has our FIN or /quit)."""
-    while sock.recv(65536):
-        pass
-
-
-def reset(sock):
-    """Closes with a RST instead of a FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
-
-
 def cycle_batch(port, first, count):
     """Runs cycles first..first+count-1: all connect, then each ends in the way its number picks."""
     socks = [connect(port) for _ in range(count)]
@@ -59,12 +34,12 @@ def cycle_batch(port, first, count):
         if kind == 0:
             sock.close()
         elif kind == 1:
-            welcome(sock)
+            raw_welcome(sock)
             sock.shutdown(socket.SHUT_WR)
             read_to_eof(sock)
             sock.close()
         elif kind == 2:
-            welcome(sock)
+            raw_welcome(sock)
             sock.sendall(b"churn %d\n/quit\n" % number)
             read_to_eof(sock)
             sock.close()

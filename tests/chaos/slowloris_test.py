@@ -7,9 +7,9 @@ baseline once the slow clients have left."""
 import socket
 import time
 
-from chaos import (BackgroundBench, assert_latency_kept, bench, chat_server, cpu_seconds, figure, open_fds,
+from chaos import (BackgroundBench, assert_latency_kept, assert_no_loss, bench, chat_server, cpu_seconds, figure, open_fds,
                    raise_fd_limit, scaled, settled_thread_count, thread_count)  # puts tests/e2e on the path
-from async_test import WELCOME, join, log_count, stop_cleanly  # isort: skip
+from async_test import join, log_count, raw_welcome, stop_cleanly  # isort: skip
 from harness import run_tests, wait_until  # isort: skip
 
 SLOW = scaled(1000, 100)
@@ -20,16 +20,6 @@ LOAD = ("--clients", CHATTERS, "--rate", scaled(25, 40), "--duration", scaled(4,
 SLOTS = 50  # each second is split into this many slots, each one for every SLOTS-th slow client
 MAX_TRICKLE_S = 30  # the trickle lasts as long as the chat under attack, but never longer than this
 RCVBUF = 1 << 20  # each slow client's receive buffer (the kernel doubles it)
-
-
-def read_line(sock):
-    """The first line from a blocking socket with a timeout (what follows it is left to drain())."""
-    data = b""
-    while b"\n" not in data:
-        chunk = sock.recv(4096)
-        assert chunk, f"closed after {data!r}"
-        data += chunk
-    return data.partition(b"\n")[0]
 
 
 def drain(sock):
@@ -55,10 +45,7 @@ class SlowClients:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
             sock.settimeout(30)
             sock.connect(("127.0.0.1", port))
-            welcome = read_line(sock)
-            match = WELCOME.match(welcome)
-            assert match, welcome
-            self.names.append(match.group(1).decode())
+            self.names.append(raw_welcome(sock))
             sock.setblocking(False)
             self.sockets.append(sock)
             if index % SLOTS == 0:
@@ -109,12 +96,6 @@ class SlowClients:
             sock.close()
 
 
-def assert_no_loss(figures):
-    assert figures["error"] is None and figures["sent"] > 0, figures
-    assert figures["delivered"] == figures["expected"] == figures["sent"] * (CHATTERS - 1), figures
-    assert figures["lost"] == 0 and figures["order_violations"] == 0 and figures["duplicates"] == 0, figures
-
-
 def test_slow_senders_leave_the_others_unaffected():
     raise_fd_limit(SLOW + 2 * CHATTERS + 64)
     server, port = chat_server()
@@ -152,7 +133,8 @@ def test_slow_senders_leave_the_others_unaffected():
         busy = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - started)
         figure(f"server CPU during the {phase} chat", f"{100 * busy:.0f}", "% of one core")
         phases[phase] = load.result()
-        assert_no_loss(phases[phase])
+        assert_no_loss(phases[phase], phase)
+        assert phases[phase]["expected"] == phases[phase]["sent"] * (CHATTERS - 1), phases[phase]
     assert_latency_kept(phases["calm"], phases["slowloris"], f"{CHATTERS} chatting beside {SLOW} slow senders")
     figure("bytes trickled by each slow client", slow.sent)
 

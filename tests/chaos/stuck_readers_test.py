@@ -4,16 +4,13 @@ when the server, held up for a second, wakes to a backlog. Then 1, 10 and 100 st
 while 50 others chat: the 50 get every line and keep their latency, every stuck client is cut off during
 the chat, and the server's memory stays bounded by the queue limit."""
 
-import fcntl
 import re
 import signal
 import socket
-import struct
-import termios
 import time
 
-from chaos import (MODE, BackgroundBench, assert_latency_kept, bench, chat_server, figure, raise_fd_limit,
-                   scaled, vm_rss_kib)  # puts tests/e2e on the path
+from chaos import (ESTABLISHED, MODE, BackgroundBench, assert_latency_kept, assert_no_loss, bench,  # puts tests/e2e on the path
+                   chat_server, figure, raise_fd_limit, sanitizer, scaled, tcp_socket, unread_bytes, vm_rss_kib)  # puts tests/e2e on the path
 from async_test import lines_until, log_count, stop_cleanly  # isort: skip
 from harness import LineSocket, run_tests, wait_until  # isort: skip
 
@@ -22,7 +19,6 @@ LIMIT = ("--max-queue", "64KiB")
 TOO_SLOW = b"too slow: send queue over 64 KiB"
 LEFT = b"* guest-1 left (" + TOO_SLOW + b")"
 LOGGED = re.compile(rb"([+-]) 127\.0\.0\.1:(\d+) (?:connected as (\S+)|(\S+) disconnected: (.+?) after ([\d.]+) s, )")
-LOOPBACK_HEX = "%08X" % struct.unpack("=I", socket.inet_aton("127.0.0.1"))[0]  # as /proc/net/tcp shows it
 
 # The chat while the stuck clients sit in the room: 10 lines/s per chatter, within the default --rate.
 # The payload is large enough that each stuck client is sent some 130-200 KB/s and fills up within the run.
@@ -50,24 +46,12 @@ def stuck_client(port):
     return sock
 
 
-def server_side(server_port, client_port):
-    """The server's end of a loopback connection in /proc/net/tcp: (state, bytes in its send queue), or
-    None once the server has closed it for good."""
-    local, remote = f"{LOOPBACK_HEX}:{server_port:04X}", f"{LOOPBACK_HEX}:{client_port:04X}"
-    with open("/proc/net/tcp", encoding="ascii") as table:
-        for row in table:
-            fields = row.split()
-            if fields[1] == local and fields[2] == remote:
-                return fields[3], int(fields[4].split(":")[0], 16)
-    return None
-
-
 def unsent_in_kernel(sock, server_port):
     """Bytes the server has written to the kernel for sock that sock has not read (its receive queue plus
     the server side's send queue); None when the server's end is no longer established."""
-    unread = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))[0]
-    side = server_side(server_port, sock.getsockname()[1])
-    if side is None or side[0] != "01":
+    unread = unread_bytes(sock)
+    side = tcp_socket(server_port, sock.getsockname()[1])
+    if side is None or side[0] != ESTABLISHED:
         return None
     return unread + side[1]
 
@@ -96,13 +80,6 @@ def wait_connected(server, sock):
     return connections(server)[sock.getsockname()[1]][0]
 
 
-def under_thread_sanitizer(pid):
-    """True when process pid runs with ThreadSanitizer, whose shadow memory and per-thread history grow
-    with every allocation and thread: there, resident memory says nothing about the server's queues."""
-    with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
-        return "libtsan" in maps.read()
-
-
 def reported(server, measure):
     """bench's figures from measure(); a failed run also reports the server's state and log."""
     try:
@@ -111,12 +88,6 @@ def reported(server, measure):
         server.pump(0.5)
         raise AssertionError(f"{failure}; server exit status {server.popen.poll()}, log ends "
                              f"{server.err[-3000:]!r}") from None
-
-
-def assert_every_line_arrived(figures):
-    assert figures["error"] is None, figures
-    assert figures["sent"] > 0 and figures["delivered"] == figures["expected"], figures
-    assert figures["lost"] == 0 and figures["order_violations"] == 0 and figures["duplicates"] == 0, figures
 
 
 def test_a_stuck_client_stays_until_its_queue_holds_max_queue():
@@ -187,12 +158,11 @@ def test_readers_that_keep_up_are_not_cut_after_a_server_pause():
         pump_for(server, chat, PAUSE_S)  # the chatters go on sending: 200 KB of lines wait
     finally:
         server.signal(signal.SIGCONT)
-    while chat.running():
-        server.pump(0.05)
+    chat.pump_until_done(server)
     cut = server.err.count(TOO_SLOW)
     figure(f"server paused {PAUSE_S:g} s under a chat: readers cut", cut)
     assert cut == 0, server.err[-2000:]
-    assert_every_line_arrived(reported(server, chat.result))
+    assert_no_loss(reported(server, chat.result))
     stop_cleanly(server)
 
 
@@ -209,17 +179,16 @@ def stuck_phase(count):
     raise_fd_limit(2 * (count + CHATTERS) + 64)
     server, port = chat_server(*LIMIT)
     calm = reported(server, lambda: bench("broadcast", "--port", port, *LOAD, "--server-pid", server.pid))
-    assert_every_line_arrived(calm)
+    assert_no_loss(calm)
     rss_calm = vm_rss_kib(server.pid)
 
     stuck = [stuck_client(port) for _ in range(count)]
     ports = [sock.getsockname()[1] for sock in stuck]
     wait_until(lambda: all(p in connections(server) for p in ports), 10, f"{count} stuck clients")
     attacked_chat = BackgroundBench("broadcast", "--port", port, *LOAD, "--server-pid", server.pid)
-    while attacked_chat.running():
-        server.pump(0.05)  # the log must not fill its pipe
+    attacked_chat.pump_until_done(server)
     attacked = reported(server, attacked_chat.result)
-    assert_every_line_arrived(attacked)
+    assert_no_loss(attacked)
     what = f"{count} stuck"
 
     wait_until(lambda: all(connections(server)[p][1] is not None for p in ports), 5, "every stuck client's cut")
@@ -229,8 +198,8 @@ def stuck_phase(count):
     assert len(cut) == count, [seen[p] for p in ports if seen[p][1] != TOO_SLOW]
     assert server.err.count(TOO_SLOW) == count, "a chatter was cut too"
     for p in ports:  # the server let go of them, whatever they do
-        side = server_side(port, p)
-        assert side is None or side[0] != "01", side
+        side = tcp_socket(port, p)
+        assert side is None or side[0] != ESTABLISHED, side
     slowest = max((seconds for _, _, seconds in cut), default=0)
     figure(f"{what}: slowest cut after connecting", f"{slowest:.2f}", "s")
 
@@ -238,7 +207,7 @@ def stuck_phase(count):
     bound = rss_calm + count * PER_STUCK_KIB + SLACK_KIB
     figure(f"{what}: server peak RSS", f"{peak / 1024:.1f}", "MiB")
     figure(f"{what}: server RSS growth over calm", f"{(max(peak, after) - rss_calm) / 1024:.1f}", "MiB")
-    if under_thread_sanitizer(server.pid):
+    if sanitizer() == "tsan":  # its shadow memory and thread histories, not the queues, set the RSS
         print(f"note: {what}: memory bound not checked under ThreadSanitizer", flush=True)
     else:
         assert peak <= bound and after <= bound, (rss_calm, peak, after, bound)

@@ -36,6 +36,18 @@ def lines_until(client, wanted, timeout=10):
         before.append(line)
 
 
+def raw_welcome(sock):
+    """Reads a raw socket's welcome line (dropping what came with it); returns the member's name."""
+    data = b""
+    while b"\n" not in data:
+        chunk = sock.recv(4096)
+        assert chunk, f"closed before the welcome: {data!r}"
+        data += chunk
+    match = WELCOME.match(data.partition(b"\n")[0])
+    assert match, data
+    return match.group(1).decode()
+
+
 def log_count(server, text):
     """How often text occurs in the server's stderr so far."""
     server.pump(0.01)

@@ -6,6 +6,7 @@ import re
 import selectors
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -154,6 +155,30 @@ class LineSocket:
 
     def close(self):
         self.sock.close()
+
+
+def reset(sock):
+    """Closes sock with SO_LINGER 0: the kernel sends a RST instead of a FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def read_to_eof(sock, timeout=10):
+    """Everything a raw socket receives until the peer's FIN (raises on a reset or at the deadline)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while chunk := (sock.settimeout(max(0.01, deadline - time.monotonic())), sock.recv(65536))[1]:
+        data += chunk
+    return data
+
+
+def sigterm_exits_0_within(server, seconds=2.0):
+    """SIGTERM: the server must exit 0, and within seconds."""
+    start = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.wait(timeout=5) == 0, server.err[-2000:]
+    elapsed = time.monotonic() - start
+    assert elapsed < seconds, f"exit {elapsed:.2f} s after SIGTERM"
 
 
 def free_port():

@@ -1,13 +1,11 @@
 """serve --mode threaded --service chat end to end: the shared chat room behind one thread per client."""
 
 import os
-import signal
 import socket
-import struct
 import time
 
-from harness import (LISTENING, LineSocket, assert_silent, dschat, run_tests, start_server, vm_rss_kib,
-                     wait_until)
+from harness import (LISTENING, LineSocket, assert_silent, dschat, reset, run_tests, sigterm_exits_0_within,
+                     start_server, vm_rss_kib, wait_until)
 from threaded_test import blocked_in_send
 
 
@@ -85,8 +83,7 @@ def test_reset_member_leaves_with_reason_and_room_goes_on():
     assert alice.line() == b"* guest-2 joined"
     bob.send(b"last words\n")
     assert alice.line() == b"<guest-2> last words"
-    bob.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    bob.close()  # RST
+    reset(bob.sock)
     left = alice.line()
     assert left == b"* guest-2 left (connection reset)", left
     carol = join(port, "guest-3")
@@ -149,10 +146,7 @@ def test_sigterm_tells_chat_clients_and_exits_0_quickly():
     server, port = chat_server()
     clients = [join(port, f"guest-{n}") for n in range(1, 4)]
     server.wait_output(rb"(connected as guest-\d\n.*){3}", stream="err")
-    start = time.monotonic()
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=5) == 0
-    assert time.monotonic() - start < 2.0
+    sigterm_exits_0_within(server)
     for client in clients:
         rest = client.read_to_eof()
         assert rest.endswith(b"* server shutting down\n") and b"left" not in rest, rest
@@ -174,10 +168,7 @@ def test_sigterm_cuts_off_a_member_blocking_the_flush():
         return blocked_in_send(server.pid)
 
     wait_until(writer_stuck, 30, "the stuck member's writer to block")
-    start = time.monotonic()
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=5) == 0
-    assert time.monotonic() - start < 2.0
+    sigterm_exits_0_within(server)
     assert server.err.count(b"disconnected: shutdown") == 2, server.err
     stuck.close()
 

@@ -2,13 +2,11 @@
 
 import os
 import signal
-import socket
-import struct
 import subprocess
 import threading
 import time
 
-from harness import LISTENING, LineSocket, dschat, run, run_tests, start_server, wait_until
+from harness import LISTENING, LineSocket, dschat, reset, run, run_tests, sigterm_exits_0_within, start_server, wait_until
 
 
 def echo_server(*flags):
@@ -22,11 +20,6 @@ def assert_served(port):
     assert client.line() == b"still there?"
     client.close()
 
-
-def reset(sock):
-    """Closes with SO_LINGER 0: the kernel sends a RST instead of a FIN."""
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    sock.close()
 
 
 def test_fifty_clients_each_get_their_own_lines_in_order():
@@ -162,10 +155,7 @@ def test_sigterm_with_idle_clients_exits_0_quickly():
     busy = LineSocket(port)
     busy.send(b"half a line without end")  # a read blocked in the middle of a line must wake up too
     server.wait_output(rb"(connected\n.*){6}", stream="err")
-    start = time.monotonic()
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=5) == 0
-    assert time.monotonic() - start < 2.0
+    sigterm_exits_0_within(server)
     for client in idle:
         assert client.read_to_eof() == b""
     assert server.err.count(b"disconnected: shutdown") == 6, server.err
@@ -206,10 +196,7 @@ def block_server_write(server, port):
 def test_sigterm_cuts_off_a_client_blocking_the_flush():
     server, port = echo_server("--rate", 0)
     stuck = block_server_write(server, port)
-    start = time.monotonic()
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=5) == 0
-    assert time.monotonic() - start < 2.0
+    sigterm_exits_0_within(server)
     assert b"disconnected: shutdown" in server.err, server.err
     stuck.close()
 

@@ -46,6 +46,8 @@ def test_threads_demo_seed_reproduces_sleeps():
 
     first = run("threads-demo", "--threads", 4, "--max-sleep", "0.2", "--seed", 7)
     second = run("threads-demo", "--threads", 4, "--max-sleep", "0.2", "--seed", 7)
+    assert first.returncode == second.returncode == 0, (first.stderr, second.stderr)
+    assert len(sleeps(first.stdout)) == 4, first.stdout
     assert sleeps(first.stdout) == sleeps(second.stdout)
     assert all(float(s) <= 0.2 for _, s in sleeps(first.stdout))
 
