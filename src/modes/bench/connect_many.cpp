@@ -35,8 +35,7 @@ asio::awaitable<void> connect_worker(Connecting& c) {
   while (!c.stop && c.next < c.sockets.size()) {
     const std::size_t index = c.next++;
     if (c.plan.per_second > 0) {
-      const auto due = c.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
-                                     static_cast<double>(index) / c.plan.per_second));
+      const auto due = c.start + to_duration(static_cast<double>(index) / c.plan.per_second);
       if (due > Clock::now()) co_await pacing.wait_until(due);
       if (c.stop) break;
     }
@@ -69,8 +68,7 @@ asio::awaitable<ConnectOutcome> connect_many(std::vector<asio::ip::tcp::socket>&
   Connecting c(sockets, plan, on_open);
   auto deadline = c.start + plan.timeout + sockets.size() * std::chrono::milliseconds(10);
   if (plan.per_second > 0) {
-    deadline += std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(static_cast<double>(sockets.size()) / plan.per_second));
+    deadline += to_duration(static_cast<double>(sockets.size()) / plan.per_second);
   }
   TaskGroup workers(co_await asio::this_coro::executor);
   for (std::size_t i = 0; i < plan.parallel && i < sockets.size(); ++i)

@@ -66,26 +66,17 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
       connect_failure_ = fmt::format("cannot connect to {}: {}", result_.target, connected.first_failure);
     } else {
       Wakeup timer(co_await asio::this_coro::executor);
-      const auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                            std::chrono::duration<double>(options_.duration));
+      const auto until = Clock::now() + to_duration(options_.duration);
       while (Clock::now() < until)
         co_await timer.wait_until(until);
       result_.held = opened_ - closed_by_server_;
-      const auto server_after = sample_server(options_);
-      if (server_before && server_after) {
-        result_.server =
-            ServerFigures{*options_.server_pid, server_after->cpu_seconds - server_before->cpu_seconds,
-                          server_after->peak_rss_kib, server_before->rss_kib, server_after->rss_kib};
-      } else if (options_.server_pid) {
-        result_.warnings.push_back(
-            fmt::format("process {} is gone: no server figures", *options_.server_pid));
-      }
+      add_server_figures(result_, options_, server_before, sample_server(options_));
     }
   } catch (...) {
     error = std::current_exception();
   }
   result_.generator_cpu_s = own_cpu_seconds() - cpu_before;
-  result_.generator_wall_s = std::chrono::duration<double>(Clock::now() - started).count();
+  result_.generator_wall_s = to_seconds(Clock::now() - started);
   if (result_.first_failure.empty()) result_.first_failure = first_close_;
   if (connect_failure_.empty() && result_.held < options_.clients) {
     result_.error =
@@ -117,8 +108,7 @@ asio::awaitable<void> IdleRun::show_progress() {
   for (auto next = start + 1s; !closing_; next += 1s) {
     co_await progress_wake_.wait_until(next);
     if (closing_) break;
-    draw_progress(fmt::format("{:6.1f} s  {} of {} connections open",
-                              std::chrono::duration<double>(Clock::now() - start).count(),
+    draw_progress(fmt::format("{:6.1f} s  {} of {} connections open", to_seconds(Clock::now() - start),
                               opened_ - closed_by_server_, options_.clients));
   }
   draw_progress("");

@@ -110,8 +110,7 @@ asio::awaitable<void> LoadRun::show_progress() {
     if (closing_) break;
     const auto now = Clock::now();
     const std::uint64_t received = tracker_.counts().received;
-    const double per_s =
-        static_cast<double>(received - last_received) / std::chrono::duration<double>(now - last).count();
+    const double per_s = static_cast<double>(received - last_received) / to_seconds(now - last);
     const auto& latency = tracker_.latency();
     draw_progress(
         format_progress(static_cast<double>(now_ns() - load_start_ns_) / 1e9, what, per_s,

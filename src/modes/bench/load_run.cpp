@@ -13,19 +13,7 @@
 
 namespace dschat::bench {
 
-namespace {
-
 using namespace std::chrono_literals;
-
-std::chrono::steady_clock::duration seconds(double s) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
-}
-
-double to_seconds(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-}  // namespace
 
 LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint)
     : options_(options),
@@ -132,21 +120,21 @@ asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
   for (std::size_t s = 0; s < senders_; ++s)
     tasks.spawn(send(s));
   if (progress_wanted()) tasks.spawn(show_progress());
-  co_await pause_until(Clock::now() + seconds(options_.warmup));
+  co_await pause_until(Clock::now() + to_duration(options_.warmup));
 
   const auto measure_start = Clock::now();
   const std::uint64_t measure_start_ns = now_ns();
   tracker_.begin_measurement(measure_start_ns);
   const auto server_before = sample_server(options_);
   const double cpu_before = own_cpu_seconds();
-  co_await pause_until(measure_start + seconds(options_.duration));
+  co_await pause_until(measure_start + to_duration(options_.duration));
 
   stop_sending_ = true;
   for (auto& client : clients_)
     client->wake.notify();
   const auto send_end = Clock::now();
   result_.duration_s = to_seconds(send_end - measure_start);  // shorter than asked when the run failed
-  const auto drain_deadline = send_end + seconds(options_.drain);
+  const auto drain_deadline = send_end + to_duration(options_.drain);
   // Polling is plenty here: the drain waits for the last few deliveries, at most --drain seconds.
   while (tracker_.counts().delivered < tracker_.expected() && result_.error.empty() &&
          Clock::now() < drain_deadline) {
@@ -168,13 +156,7 @@ asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
                            : static_cast<std::uint64_t>(std::chrono::nanoseconds(send_end - start_).count());
   result_.measured_s = static_cast<double>(end_ns - std::min(end_ns, measure_start_ns)) / 1e9;
   result_.latency = summarize(tracker_.latency());
-  if (server_before && server_after) {
-    result_.server =
-        ServerFigures{*options_.server_pid, server_after->cpu_seconds - server_before->cpu_seconds,
-                      server_after->peak_rss_kib, server_before->rss_kib, server_after->rss_kib};
-  } else if (options_.server_pid) {
-    result_.warnings.push_back(fmt::format("process {} is gone: no server figures", *options_.server_pid));
-  }
+  add_server_figures(result_, options_, server_before, server_after);
   if (result_.lost() > 0 && result_.error.empty()) {
     result_.warnings.push_back(fmt::format("{} deliveries still missing {:g} s after sending stopped",
                                            result_.lost(), options_.drain));

@@ -44,6 +44,16 @@ std::optional<ProcSample> sample_server(const BenchOptions& options) {
   return sample_process(*options.server_pid);
 }
 
+void add_server_figures(BenchResult& result, const BenchOptions& options,
+                        const std::optional<ProcSample>& before, const std::optional<ProcSample>& after) {
+  if (before && after) {
+    result.server = ServerFigures{*options.server_pid, after->cpu_seconds - before->cpu_seconds,
+                                  after->peak_rss_kib, before->rss_kib, after->rss_kib};
+  } else if (options.server_pid) {
+    result.warnings.push_back(fmt::format("process {} is gone: no server figures", *options.server_pid));
+  }
+}
+
 bool progress_wanted() noexcept {
   return ::isatty(STDERR_FILENO) == 1;
 }

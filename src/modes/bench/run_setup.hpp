@@ -18,6 +18,11 @@ BenchResult new_result(const BenchOptions& options);
 /// The --server-pid process's figures now; nullopt without --server-pid or when it is gone.
 std::optional<ProcSample> sample_server(const BenchOptions& options);
 
+/// Fills result.server from the --server-pid samples taken before and after the run, or warns that the
+/// process is gone when either is missing.
+void add_server_figures(BenchResult& result, const BenchOptions& options,
+                        const std::optional<ProcSample>& before, const std::optional<ProcSample>& after);
+
 /// Whether to draw the live progress line: only when stderr is a terminal.
 bool progress_wanted() noexcept;
 

@@ -10,6 +10,17 @@
 
 namespace dschat::bench {
 
+/// seconds as a steady_clock duration.
+inline std::chrono::steady_clock::duration to_duration(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
+/// d in seconds.
+inline double to_seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
 /// A coroutine sleeps here until a deadline or until another coroutine of the same thread notifies it.
 /// One waiter at a time. A notify while nobody waits is lost, so a waiter checks its condition right
 /// before waiting (no suspension in between, as on one thread nothing else runs then).
