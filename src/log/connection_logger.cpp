@@ -2,6 +2,8 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <ctime>
+
 #include "core/sanitize.hpp"
 
 namespace dschat {
@@ -16,6 +18,10 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, bool verbos
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, spdlog::sink_ptr sink, bool verbose) {
+  // Each line's timestamp comes from localtime_r, which loads the time zone file on its first call, from
+  // whichever thread logs first. Load it here, before any client thread exists, so that no connection
+  // opens a file (or races another thread to it) to log its first line.
+  tzset();
   auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
   logger->set_pattern(kPattern);
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
