@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "core/protocol.hpp"
 #include "modes/threaded_clients.hpp"
@@ -34,6 +35,9 @@ constexpr std::chrono::milliseconds kFlushDeadline{1200};
 
 // When accept fails for lack of descriptors or memory, trying again at once would spin.
 constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+// Connections taken from the backlog per turn (see take_waiting): their room joins go together.
+constexpr std::size_t kAcceptBatch = 64;
 
 bool is_resource_shortage(const std::error_code& error) {
   return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
@@ -65,6 +69,7 @@ class ThreadedServer {
 
   /// Serves until signalled and every client thread has been joined.
   ExitCode run() {
+    acceptor_.non_blocking(true);  // take_waiting() must not wait for a connection
     announce_listening(acceptor_);
     wait_for_signal();
     accept();
@@ -75,6 +80,7 @@ class ThreadedServer {
  private:
   struct Client {
     std::unique_ptr<Connection> connection;
+    std::unique_ptr<ChatMember> chat;  // chat service only; uses the connection, is used by the thread
     std::jthread thread;
   };
 
@@ -105,38 +111,77 @@ class ThreadedServer {
         return;
       }
       // Any other failure belongs to one connection attempt (ECONNABORTED…), not to the server.
-      if (!error) on_accepted(std::move(socket));
+      if (!error) {
+        std::vector<asio::ip::tcp::socket> sockets;
+        sockets.push_back(std::move(socket));
+        take_waiting(sockets);
+        admit(sockets);
+      }
       accept();
     });
   }
 
-  void on_accepted(asio::ip::tcp::socket socket) {
-    std::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-    std::string peer = format_endpoint(socket.remote_endpoint(ignored));
-    if (clients_.size() >= options_.max_clients) return reject_full(socket, peer);
+  /// Adds the connections already waiting in the backlog, up to kAcceptBatch in all.
+  void take_waiting(std::vector<asio::ip::tcp::socket>& sockets) {
+    const asio::any_io_executor executor = sockets_.get_executor();
+    while (sockets.size() < kAcceptBatch) {
+      std::error_code error;
+      asio::ip::tcp::socket socket = acceptor_.accept(executor, error);
+      if (error) return;  // would_block: nobody waits; a real failure comes back to async_accept
+      sockets.push_back(std::move(socket));
+    }
+  }
 
-    const std::uint64_t id = next_id_++;
+  /// Sets up the clients, seats the chat members in the room together, then starts their threads.
+  void admit(std::vector<asio::ip::tcp::socket>& sockets) {
+    std::vector<std::uint64_t> admitted;
+    std::vector<ChatMember*> members;
+    for (auto& socket : sockets) {
+      std::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      std::string peer = format_endpoint(socket.remote_endpoint(ignored));
+      if (clients_.size() >= options_.max_clients) {
+        reject_full(socket, peer);
+        continue;
+      }
+      const std::uint64_t id = next_id_++;
+      Client& client = clients_[id];
+      client.connection = std::make_unique<Connection>(std::move(socket), std::move(peer));
+      try {
+        if (room_) client.chat = std::make_unique<ChatMember>(*client.connection, *room_, options_.max_queue);
+      } catch (const std::exception& e) {  // no thread or no memory for its writer: refuse this client
+        log_.logger().error("cannot serve {}: {}", client.connection->peer(), e.what());
+        clients_.erase(id);  // closes the socket
+        continue;
+      }
+      admitted.push_back(id);
+      if (room_) members.push_back(client.chat.get());
+    }
+    if (room_) join_together(*room_, members);
+    for (const std::uint64_t id : admitted)
+      start_thread(id);
+  }
+
+  void start_thread(std::uint64_t id) {
     Client& client = clients_[id];
-    client.connection = std::make_unique<Connection>(std::move(socket), std::move(peer));
     try {
       // The thread inherits this one's mask, in which signals_ blocked SIGINT and SIGTERM.
-      client.thread = std::jthread([this, id, &connection = *client.connection] {
-        serve(connection);
+      client.thread = std::jthread([this, id, &client] {
+        serve(*client.connection, client.chat.get());
         // The last act of the thread: the main thread joins it at once instead of letting it pile up.
         asio::post(io_, [this, id] { reap(id); });
       });
     } catch (const std::system_error& e) {
       log_.logger().error("cannot start a thread for {}: {}", client.connection->peer(), e.what());
-      clients_.erase(id);  // closes the socket
+      clients_.erase(id);  // leaves the room, closes the socket
     }
   }
 
   /// Runs on the client's thread; a failure ends only this client.
-  void serve(Connection& connection) noexcept {
+  void serve(Connection& connection, ChatMember* member) noexcept {
     try {
-      if (room_) {
-        serve_chat_client(connection, *room_, options_, log_);
+      if (member != nullptr) {
+        serve_chat_client(connection, *member, *room_, options_, log_);
       } else {
         serve_echo_client(connection, options_, log_);
       }

@@ -2,6 +2,8 @@
 // room under its lock; the room fans out into every member's ChatOutput, whose own writer thread sends.
 
 #include <chrono>
+#include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,52 +29,36 @@ struct SaidLine {
   std::string text;
 };
 
-/// A member of the room for as long as it lives: joins on construction and leaves at the latest on
-/// destruction, so the room never keeps a peer whose thread has ended, even when an exception escapes.
-class Membership {
- public:
-  Membership(LockedRoom& shared, ChatPeer& peer) : shared_(shared) {
-    const std::scoped_lock lock(shared_.mutex);
-    id_ = shared_.room.join(peer);
-    name_ = shared_.room.name(id_);
-  }
-
-  ~Membership() { leave({}); }
-
-  Membership(const Membership&) = delete;
-  Membership& operator=(const Membership&) = delete;
-
-  ChatRoom::MemberId id() const noexcept { return id_; }
-
-  /// The name at join, or at leave once left.
-  const std::string& name() const noexcept { return name_; }
-
-  /// Leaves the room, telling the others reason (empty for a normal leave); later calls do nothing.
-  void leave(std::string_view reason) {
-    if (left_) return;
-    left_ = true;
-    const std::scoped_lock lock(shared_.mutex);
-    name_ = shared_.room.name(id_);
-    shared_.room.leave(id_, reason);
-  }
-
- private:
-  LockedRoom& shared_;
-  ChatRoom::MemberId id_ = 0;
-  std::string name_;
-  bool left_ = false;
-};
-
 }  // namespace
 
-void serve_chat_client(Connection& connection, LockedRoom& shared, const ServeOptions& options,
-                       const ConnectionLog& log) {
+ChatMember::ChatMember(Connection& connection, LockedRoom& shared, std::size_t max_queue)
+    : shared_(shared), output_(connection, max_queue) {}
+
+void ChatMember::leave(std::string_view reason) {
+  if (!joined_ || left_) return;
+  left_ = true;
+  const std::scoped_lock lock(shared_.mutex);
+  name_ = shared_.room.name(id_);
+  shared_.room.leave(id_, reason);
+}
+
+void join_together(LockedRoom& shared, std::span<ChatMember* const> members) {
+  const std::scoped_lock lock(shared.mutex);
+  const ChatOutputBatch batch;  // destroyed before the lock: the outputs it lists are alive
+  for (ChatMember* member : members) {
+    member->id_ = shared.room.join(member->output_);
+    member->name_ = shared.room.name(member->id_);
+    member->joined_ = true;
+  }
+}
+
+void serve_chat_client(Connection& connection, ChatMember& member, LockedRoom& shared,
+                       const ServeOptions& options, const ConnectionLog& log) {
   const auto started = std::chrono::steady_clock::now();
   ConnectionStats stats;
   stats.peer = connection.peer();
 
-  ChatOutput output(connection, options.max_queue);
-  Membership member(shared, output);
+  ChatOutput& output = member.output();
   log.connected(stats.peer, member.name());
 
   LineReader reader(connection.socket(), options.max_line);

@@ -9,10 +9,7 @@ from chaos import (MODE, BackgroundBench, bench, chat_server, cpu_seconds, figur
 from async_test import WELCOME, log_count, stop_cleanly  # isort: skip
 from harness import LineSocket, run_tests, wait_until  # isort: skip
 
-# The threaded server is held to 2,000: each join tells every member with a write of its own under the
-# room's lock, so a burst of N joins costs N² writes; 10,000 took many minutes (3,462 joined in 66 s).
-# docs/robustness.md lists this as a known limit of the threaded mode.
-IDLE = scaled(10000 if MODE == "async" else 2000, 300)
+IDLE = scaled(10000, 300)
 TALKERS = 3  # clients of this test that join one after another and talk
 # The conversation while the idle ones are held: every line also goes to each idle member, so half a line
 # per second per chatter is already some 50,000 deliveries/s at full size.
