@@ -52,7 +52,9 @@ class ThreadedServer {
         signals_(io_.get_executor()),
         acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::threaded)))) {
     if (options.service.value_or(default_service(ServeMode::threaded)) == Service::chat) {
-      room_.emplace(ChatRoomOptions{options.raw, options.max_line});
+      // Leave notices are written through from this thread, a batch of them at a time.
+      room_.emplace(ChatRoomOptions{options.raw, options.max_line},
+                    [this] { asio::post(io_, [this] { flush_deferred(*room_); }); });
     }
   }
 

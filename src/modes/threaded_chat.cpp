@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/protocol.hpp"
@@ -39,7 +40,18 @@ void ChatMember::leave(std::string_view reason) {
   left_ = true;
   const std::scoped_lock lock(shared_.mutex);
   name_ = shared_.room.name(id_);
-  shared_.room.leave(id_, reason);
+  {
+    const ChatOutputBatch batch(shared_.deferred);
+    shared_.room.leave(id_, reason);
+  }
+  shared_.deferred.forget(output_);  // its own queue goes out with finish()
+  if (!shared_.deferred.empty() && !std::exchange(shared_.flush_scheduled, true)) shared_.schedule_flush();
+}
+
+void flush_deferred(LockedRoom& shared) {
+  const std::scoped_lock lock(shared.mutex);
+  shared.flush_scheduled = false;
+  shared.deferred.flush();
 }
 
 void join_together(LockedRoom& shared, std::span<ChatMember* const> members) {

@@ -23,10 +23,37 @@ thread_local std::vector<ChatOutput*>* open_batch = nullptr;
 
 ChatOutputBatch::ChatOutputBatch() noexcept : previous_(std::exchange(open_batch, &outputs_)) {}
 
+ChatOutputBatch::ChatOutputBatch(DeferredOutputs& later) noexcept : ChatOutputBatch() {
+  later_ = &later;
+}
+
 ChatOutputBatch::~ChatOutputBatch() {
   open_batch = previous_;
-  for (ChatOutput* output : outputs_)
+  if (later_ == nullptr) {
+    for (ChatOutput* output : outputs_)
+      output->flush();
+    return;
+  }
+  for (ChatOutput* output : outputs_) {
+    {
+      const std::scoped_lock lock(output->mutex_);
+      output->in_batch_ = false;  // the next batch that touches it lists it again, and writes it through
+    }
+    if (!std::exchange(output->deferred_, true)) later_->outputs_.push_back(output);
+  }
+}
+
+void DeferredOutputs::flush() {
+  for (ChatOutput* output : outputs_) {
+    output->deferred_ = false;
     output->flush();
+  }
+  outputs_.clear();
+}
+
+void DeferredOutputs::forget(ChatOutput& output) noexcept {
+  if (!std::exchange(output.deferred_, false)) return;
+  std::erase(outputs_, &output);
 }
 
 ChatOutput::ChatOutput(Connection& connection, std::size_t max_queue)

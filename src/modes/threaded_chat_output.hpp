@@ -17,6 +17,7 @@
 namespace dschat {
 
 class ChatOutputBatch;
+class DeferredOutputs;
 
 /// A chat client's output in the threaded server. The room's send() (under the room lock, never
 /// blocking) queues into a bounded outbox and, unless a ChatOutputBatch is open, writes the queue straight
@@ -52,6 +53,8 @@ class ChatOutput final : public ChatPeer {
 
  private:
   friend class ChatOutputBatch;
+  friend class DeferredOutputs;
+  class DeferredOutputs;
 
   /// Writes the queue through now (see write_through).
   void flush();
@@ -74,6 +77,7 @@ class ChatOutput final : public ChatPeer {
   bool writer_sleeping_ = false;  // the writer waits on wake_writer_ and has not been notified yet
   bool writing_ = false;          // the writer is in a write, outside the lock
   bool in_batch_ = false;         // listed by the open ChatOutputBatch of some thread
+  bool deferred_ = false;         // listed by a DeferredOutputs; guarded by the room's lock, not mutex_
   std::jthread writer_;           // last: starts once everything it uses exists, is joined before they go
 };
 
@@ -83,6 +87,10 @@ class ChatOutput final : public ChatPeer {
 class ChatOutputBatch {
  public:
   ChatOutputBatch() noexcept;
+
+  /// A batch whose outputs are not written through on destruction but listed in later, for its flush().
+  explicit ChatOutputBatch(DeferredOutputs& later) noexcept;
+
   ~ChatOutputBatch();
   ChatOutputBatch(const ChatOutputBatch&) = delete;
   ChatOutputBatch& operator=(const ChatOutputBatch&) = delete;
@@ -90,6 +98,28 @@ class ChatOutputBatch {
  private:
   std::vector<ChatOutput*> outputs_;
   std::vector<ChatOutput*>* previous_;
+  DeferredOutputs* later_ = nullptr;
+};
+
+/// Outputs whose queue waits for one flush() by whoever comes next. Notices that many threads send at about
+/// the same moment (100 clients cut together, each telling everyone it left) would each take a write per
+/// member under the room's lock; listed here, they leave in one write per member. Every call is made under
+/// the room's lock.
+class DeferredOutputs {
+ public:
+  /// True when some output waits.
+  bool empty() const noexcept { return outputs_.empty(); }
+
+  /// Writes the queue of every listed output through and empties the list.
+  void flush();
+
+  /// Drops output from the list: it is going away, and its writer sends what is queued when it finishes.
+  void forget(ChatOutput& output) noexcept;
+
+ private:
+  friend class ChatOutputBatch;
+
+  std::vector<ChatOutput*> outputs_;
 };
 
 }  // namespace dschat

@@ -1,9 +1,11 @@
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/chat_room.hpp"
 #include "log/connection_logger.hpp"
@@ -15,12 +17,20 @@ namespace dschat {
 
 /// The one chat room of a threaded server and the lock every client thread takes to use it.
 struct LockedRoom {
-  /// A room configured from the server's flags.
-  explicit LockedRoom(const ChatRoomOptions& options) : room(options) {}
+  /// A room configured from the server's flags; flush_soon must have flush_deferred() run soon on
+  /// another thread (the server's main thread), without waiting for it.
+  LockedRoom(const ChatRoomOptions& options, std::function<void()> flush_soon)
+      : room(options), schedule_flush(std::move(flush_soon)) {}
 
   std::mutex mutex;
   ChatRoom room;
+  DeferredOutputs deferred;  // leave notices waiting for flush_deferred(); everything here under mutex
+  std::function<void()> schedule_flush;
+  bool flush_scheduled = false;
 };
+
+/// Writes through the notices that leaves deferred (see ChatMember::leave).
+void flush_deferred(LockedRoom& shared);
 
 /// A chat client from its acceptance to its reaping: its output, whose writer thread starts at once, and
 /// its place in the room. The main thread makes it and seats it with the others accepted in the same turn
@@ -43,7 +53,9 @@ class ChatMember {
   /// The name at join, or at leave once left.
   const std::string& name() const noexcept { return name_; }
 
-  /// Leaves the room, telling the others reason (empty for a normal leave); later calls do nothing.
+  /// Leaves the room, telling the others reason (empty for a normal leave); later calls do nothing. The
+  /// notice is queued at once and written by flush_deferred() or the next line a member is sent,
+  /// whichever comes first: when many leave together, everyone gets one write for all their notices.
   void leave(std::string_view reason);
 
  private:
