@@ -144,3 +144,59 @@ TEST_CASE("Outbox::clear") {
   CHECK(box.push(make_message("123456789")));  // the full limit is available again
   CHECK(pieces(box) == Pieces{"123456789\n"});
 }
+
+TEST_CASE("Outbox keeps order over a long queue sent in uneven writes") {
+  // A slow client's queue: pushes and partial writes interleave over thousands of messages, so the
+  // storage of sent entries is compacted several times on the way.
+  Outbox box(1 << 20);
+  std::string expected;  // every byte queued, in order
+  std::string sent;      // every byte handed out by gather() and consumed, in order
+  int next = 0;
+  for (int round = 0; round < 400; ++round) {
+    for (int i = 0; i < 7; ++i) {
+      const std::string text = "line " + std::to_string(next++);
+      REQUIRE(box.push(make_message(text)));
+      expected += text + '\n';
+    }
+    std::string front;
+    for (const auto& piece : pieces(box, 3))
+      front += piece;
+    const std::size_t n = std::min(front.size(), static_cast<std::size_t>(round % 5 == 0 ? 1 : 40));
+    sent += front.substr(0, n);
+    box.consume(n);
+  }
+  while (!box.empty()) {
+    const Pieces rest = pieces(box, 64);
+    for (const auto& piece : rest) {
+      sent += piece;
+      box.consume(piece.size());
+    }
+  }
+  CHECK(box.bytes() == 0);
+  CHECK(sent == expected);
+}
+
+TEST_CASE("Outbox lets go of messages once they are sent") {
+  // A message shared by many outboxes is freed when the last one has sent it, not when its queue next
+  // moves.
+  Outbox box(1 << 20);
+  const auto first = make_message("first");
+  const auto second = make_message("second");
+  box.push(first);
+  box.push(second);
+  CHECK(first.use_count() == 2);
+  box.consume(3);  // part of the first: still needed
+  CHECK(first.use_count() == 2);
+  box.consume(3);  // the rest of it
+  CHECK(first.use_count() == 1);
+  CHECK(second.use_count() == 2);
+  box.consume(7);
+  CHECK(second.use_count() == 1);
+  CHECK(box.empty());
+
+  for (int i = 0; i < 1000; ++i)  // a burst far beyond the slots an emptied outbox keeps
+    box.push(first);
+  CHECK(first.use_count() == 1001);
+  box.clear();
+  CHECK(first.use_count() == 1);
+}
