@@ -74,6 +74,27 @@ def cell(entry, key):
     return text
 
 
+def busy_seconds(run):
+    """CPU-seconds the server and the generator used together in one run; None when not measured."""
+    server = (run.get("server") or {}).get("cpu_s")
+    generator = run.get("generator") or {}
+    if server is None or generator.get("cpu_s") is None:
+        return None
+    return server + generator["cpu_s"]
+
+
+def starved_runs(entry):
+    """Runs (numbered from 1) in which the server and the generator together used under a quarter of the
+    CPU of the busiest run of the same case and server. Either the machine did not run them (a shared host)
+    or one side stopped waiting for the other; the report names them so that their figures are not read as
+    the server's steady behaviour."""
+    busy = [busy_seconds(run) for run in entry["runs"]]
+    most = max((b for b in busy if b is not None), default=None)
+    if not most:
+        return []
+    return [i + 1 for i, b in enumerate(busy) if b is not None and b < most / 4]
+
+
 def by_server(results, case_id):
     return {e["server"].name: e for e in results if e["case"]["id"] == case_id and not e["skipped"]}
 
@@ -268,6 +289,11 @@ def write_report(path, info, results, runs, command, pin, dschat):
                 notes.append(f"{name}: skipped, {entry2['skipped']}")
                 continue
             lines.append(f"| {name} | " + " | ".join(cell(entry2, c) for c in case["columns"]) + " |")
+            starved = starved_runs(entry2)
+            if starved:
+                notes.append(f"{name}: run {', '.join(map(str, starved))} of {len(entry2['runs'])}: server and "
+                             "generator together used under a quarter of the CPU of the busiest run (the "
+                             "machine stalled them, or one side waited on the other)")
             for run in entry2["runs"]:
                 problem = run.get("error")
                 if problem:
