@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from harness import Proc, dschat, free_port, run, run_tests, start_server
+from harness import Proc, Skip, dschat, free_port, run, run_tests, start_server
 
 PEERS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
                                       "peers"))
@@ -66,11 +66,11 @@ def check_server_figures(data, pid):
 
 
 def start_peer(script):
-    """Starts a Python reference server from ../shared/peers on a free port; None when it is absent."""
+    """Starts a Python reference server from ../shared/peers on a free port; skips the test when it is
+    absent."""
     path = os.path.join(PEERS, script)
     if not os.path.exists(path):
-        print(f"SKIP: {path} not found")
-        return None, None
+        raise Skip(f"{path} not found")
     port = free_port()
     proc = Proc([sys.executable, "-u", path, str(port), "127.0.0.1"])
     proc.wait_output(r"listening on")
@@ -115,8 +115,6 @@ def test_broadcast_with_a_client_that_never_reads():
 
 def test_broadcast_against_python_chat_peer():
     server, port = start_peer("py_chat_server.py")
-    if server is None:
-        return
     result, data = bench("broadcast", "--port", port, *SMALL, "--server-pid", server.pid)
     check_clean_load(result, data, 5, 4)  # tokens are found behind its "HOST:PORT: " prefix
     check_server_figures(data, server.pid)
@@ -124,8 +122,7 @@ def test_broadcast_against_python_chat_peer():
 
 def test_broadcast_against_ncat_chat():
     if shutil.which("ncat") is None:
-        print("SKIP: ncat not installed")
-        return
+        raise Skip("ncat not installed")
     port = free_port()
     server = Proc(["ncat", "-l", "127.0.0.1", str(port), "--chat"])
     deadline = time.monotonic() + 10
@@ -154,8 +151,6 @@ def test_echo_against_dschat_echo_services():
 
 def test_echo_against_python_threaded_peer():
     server, port = start_peer("py_threaded_echo.py")
-    if server is None:
-        return
     result, data = bench("echo", "--port", port, *SMALL, "--window", 4)
     check_clean_load(result, data, 5, 1)
 
