@@ -154,8 +154,6 @@ def cpu_seconds(pid):
 def settled_thread_count(pid, timeout=30):
     """The thread count of process pid once it has not changed for a second: the threaded server's client
     threads end just after their disconnection is logged, and ThreadSanitizer adds a thread of its own."""
-    import time
-
     deadline = time.monotonic() + timeout
     count, since = thread_count(pid), time.monotonic()
     while time.monotonic() - since < 1:
