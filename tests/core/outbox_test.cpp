@@ -146,8 +146,8 @@ TEST_CASE("Outbox::clear") {
 }
 
 TEST_CASE("Outbox keeps order over a long queue sent in uneven writes") {
-  // A slow client's queue: pushes and partial writes interleave over thousands of messages, so the
-  // storage of sent entries is compacted several times on the way.
+  // A slow client's queue: pushes and partial writes interleave over thousands of messages, so blocks
+  // are added at the back and given back at the front many times on the way.
   Outbox box(1 << 20);
   std::string expected;  // every byte queued, in order
   std::string sent;      // every byte handed out by gather() and consumed, in order
@@ -199,4 +199,43 @@ TEST_CASE("Outbox lets go of messages once they are sent") {
   CHECK(first.use_count() == 1001);
   box.clear();
   CHECK(first.use_count() == 1);
+}
+
+TEST_CASE("Outbox memory follows what is queued, not the largest burst") {
+  Outbox box(1 << 20);
+  CHECK(box.blocks() == 0);  // a client that was never sent anything
+
+  const auto msg = make_message("notice");  // 7 bytes
+  for (int i = 0; i < 64; ++i)              // a join storm
+    box.push(msg);
+  const std::size_t burst_blocks = box.blocks();
+  CHECK(burst_blocks >= 2);
+
+  box.consume(7 * 60);  // most of it sent: the blocks behind the front are already given back
+  CHECK(box.blocks() == 1);
+  CHECK(pieces(box).size() == 4);
+  box.consume(7 * 4);
+  CHECK(box.empty());
+  CHECK(box.blocks() == 1);  // drained: one block is kept for the next message
+
+  for (int round = 0; round < 100; ++round) {  // a client that keeps up: one line at a time
+    box.push(msg);
+    CHECK(box.blocks() == 1);
+    box.consume(7);
+  }
+  CHECK(msg.use_count() == 1);
+}
+
+TEST_CASE("Outbox frees a very long queue") {
+  // The longest chain a client can cause: one-byte lines up to the limit. Freed block by block, not by a
+  // recursion as deep as the chain.
+  const auto one_byte = make_message("");
+  {
+    Outbox box(1 << 20);
+    while (box.push(one_byte)) {
+    }
+    CHECK(box.bytes() == box.max_bytes());
+    CHECK(box.blocks() == (std::size_t{1} << 20) / 8);
+  }
+  CHECK(one_byte.use_count() == 1);
 }
