@@ -18,12 +18,12 @@ LOAD = ("--clients", CHATTERS, "--rate", 5, "--duration", 4, "--warmup", 0.5)
 HOLD_S = scaled(60, 30)  # how long bench holds them once connected: covers their acceptance and the conversation
 OPEN_S = 120  # for all of them to be accepted and logged
 # Resident memory per held connection, without a sanitizer's allocator. async: a session's heap is some
-# 5 KiB — its reader, writer and run() coroutine frames (3.5 KiB), the Session with its framer and limiter
-# (0.8 KiB), its outbox's first deque block (0.6 KiB), its room entry — plus the deque blocks its outbox
-# grew to while the join notices of a burst of connections waited, which the allocator keeps for reuse.
+# 2.5 KiB — its reader and run() coroutine frames with the pending wait (1 KiB), the Session with its
+# framer and limiter (0.6 KiB), its outbox's one kept block, epoll state, its room entry — plus the blocks
+# freed after a burst of join notices, which the allocator keeps for reuse (3.4 KiB in all, debug build).
 # threaded: the same state and two threads, the reader's with the 16 KiB read buffer on its stack, each
 # with the stack pages it touched and glibc's thread descriptor and TLS.
-MAX_KIB_PER_CONNECTION = {"async": 8.0, "threaded": 48.0}[MODE]
+MAX_KIB_PER_CONNECTION = {"async": 5.0, "threaded": 48.0}[MODE]
 
 
 def join(port, online):

@@ -7,6 +7,8 @@
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "modes/async/io_types.hpp"
+
 #if __has_include(<asio/as_tuple.hpp>)
 #include <asio/as_tuple.hpp>
 #else
@@ -23,6 +25,6 @@ using asio::experimental::as_tuple;
 
 /// Completion token for co_await: the operation's results (error code first) come back as a tuple
 /// instead of an exception, so loops end with a break.
-inline constexpr auto use_tuple = as_tuple(asio::use_awaitable);
+inline constexpr auto use_tuple = as_tuple(asio::use_awaitable_t<Executor>{});
 
 }  // namespace dschat::async_mode

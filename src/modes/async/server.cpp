@@ -64,9 +64,9 @@ ExitCode Server::run() {
   return ExitCode::ok;
 }
 
-asio::awaitable<void> Server::accept_loop() {
+Awaitable<void> Server::accept_loop() {
   while (!stopping_) {
-    auto [error, socket] = co_await acceptor_.async_accept(use_tuple);
+    auto [error, socket] = co_await acceptor_.async_accept(io_.get_executor(), use_tuple);
     if (stopping_ || error == asio::error::operation_aborted) break;
     if (error) {
       log_.logger().warn("accept failed: {}", describe(error));
@@ -85,13 +85,13 @@ void Server::accept_waiting() {
   // together, the joins of a batch leave each member's writer one write for all their notices.
   for (std::size_t taken = 1; taken < accept_batch && !stopping_; ++taken) {
     std::error_code error;
-    asio::ip::tcp::socket socket = acceptor_.accept(error);
+    Socket socket = acceptor_.accept(io_.get_executor(), error);
     if (error) return;  // would_block: nobody waits; a real failure comes back to async_accept
     admit(std::move(socket));
   }
 }
 
-void Server::admit(asio::ip::tcp::socket socket) {
+void Server::admit(Socket socket) {
   if (sessions_.size() >= options_.max_clients) {
     reject(socket);
   } else {
@@ -99,7 +99,7 @@ void Server::admit(asio::ip::tcp::socket socket) {
   }
 }
 
-void Server::start_session(asio::ip::tcp::socket socket) {
+void Server::start_session(Socket socket) {
   auto session = std::make_shared<Session>(std::move(socket), context_);
   try {
     session->open();
@@ -113,7 +113,7 @@ void Server::start_session(asio::ip::tcp::socket socket) {
                  [this, session](const std::exception_ptr& error) { on_session_end(session, error); });
 }
 
-void Server::reject(asio::ip::tcp::socket& socket) {
+void Server::reject(Socket& socket) {
   std::error_code error;
   ConnectionStats stats;
   stats.peer = format_endpoint(socket.remote_endpoint(error));
@@ -123,12 +123,12 @@ void Server::reject(asio::ip::tcp::socket& socket) {
   const std::string line = std::string(protocol::server_full) + "\n";
   socket.write_some(asio::buffer(line), error);
   if (!error) stats.lines_out = 1;
-  socket.shutdown(asio::ip::tcp::socket::shutdown_send, error);
+  socket.shutdown(Socket::shutdown_send, error);
   socket.close(error);
   log_.disconnected(stats);
 }
 
-asio::awaitable<void> Server::watch_signals() {
+Awaitable<void> Server::watch_signals() {
   const auto [error, number] = co_await signals_.async_wait(use_tuple);
   if (error) co_return;
   begin_shutdown(number);

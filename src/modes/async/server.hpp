@@ -1,9 +1,7 @@
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -13,6 +11,7 @@
 #include "core/chat_room.hpp"
 #include "core/exit_code.hpp"
 #include "log/connection_logger.hpp"
+#include "modes/async/io_types.hpp"
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
 #include "modes/serve.hpp"
@@ -31,14 +30,14 @@ class Server {
   ExitCode run();
 
  private:
-  asio::awaitable<void> accept_loop();
+  Awaitable<void> accept_loop();
   /// Accepts the connections already waiting, up to a batch, without waiting for more.
   void accept_waiting();
   /// Starts a session for socket, or turns it away when --max-clients are connected.
-  void admit(asio::ip::tcp::socket socket);
-  asio::awaitable<void> watch_signals();
-  void start_session(asio::ip::tcp::socket socket);
-  void reject(asio::ip::tcp::socket& socket);
+  void admit(Socket socket);
+  Awaitable<void> watch_signals();
+  void start_session(Socket socket);
+  void reject(Socket& socket);
   void begin_shutdown(int signal_number);
   void on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error);
 
@@ -53,7 +52,7 @@ class Server {
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
   TerminationSignals signals_;
-  asio::steady_timer accept_pause_;  // backs off after an accept failure such as EMFILE
+  Timer accept_pause_;  // backs off after an accept failure such as EMFILE
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
 };

@@ -1,6 +1,5 @@
 #include "modes/async/session.hpp"
 
-#include <asio/co_spawn.hpp>
 #include <utility>
 
 #include "modes/async/asio_compat.hpp"
@@ -20,13 +19,12 @@ constexpr auto linger = std::chrono::seconds(1);
 
 }  // namespace
 
-Session::Session(asio::ip::tcp::socket socket, const SessionContext& context)
+Session::Session(Socket socket, const SessionContext& context)
     : socket_(std::move(socket)),
       context_(context),
       outbox_(context.options.max_queue),
       framer_(context.options.max_line),
       bucket_(context.options.rate, context.options.burst, Clock::now()),
-      wake_(socket_.get_executor()),
       timer_(socket_.get_executor()) {}
 
 Session::~Session() {
@@ -51,14 +49,7 @@ void Session::open() {
   context_.log.connected(stats_.peer, stats_.name);
 }
 
-asio::awaitable<void> Session::run() {
-  const auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), write_loop(), [self](const std::exception_ptr& error) {
-    if (error) self->fail("internal error while writing");
-    self->writer_done_ = true;
-    self->timer_.cancel();  // wakes wait_for_writer()
-  });
-
+Awaitable<void> Session::run() {
   try {
     co_await read_loop();
   } catch (const std::exception& e) {
@@ -66,12 +57,14 @@ asio::awaitable<void> Session::run() {
   }
   leave_room();
   closing_ = true;
-  wake_.cancel();
 
   const auto deadline = Clock::now() + flush_budget;
-  co_await wait_for_writer(deadline);
-  if (!failed_) co_await drain(deadline);
+  co_await flush_for_close(deadline);
   std::error_code ignored;
+  if (!failed_) {
+    socket_.shutdown(Socket::shutdown_send, ignored);  // everything sent: our FIN
+    co_await drain(deadline);
+  }
   socket_.close(ignored);
   stats_.duration = Clock::now() - started_;
   context_.log.disconnected(stats_);
@@ -91,7 +84,7 @@ void Session::send(const Message& msg) {
       return;
     }
   }
-  if (was_empty) wake_.cancel();
+  if (was_empty) schedule_flush();
 }
 
 void Session::stop(std::string_view reason) {
@@ -108,8 +101,7 @@ void Session::fail(std::string_view reason) {
   failed_ = true;
   reading_done_ = true;
   std::error_code ignored;
-  socket_.cancel(ignored);  // the pending wait and write complete with operation_aborted
-  wake_.cancel();
+  socket_.cancel(ignored);  // the pending waits complete with operation_aborted
   if (!closing_) timer_.cancel();
 }
 
@@ -136,19 +128,7 @@ void Session::leave_room() noexcept {
   }
 }
 
-asio::awaitable<void> Session::wait_for_writer(Clock::time_point deadline) {
-  timer_.expires_at(deadline);
-  while (!writer_done_) {
-    const auto [error] = co_await timer_.async_wait(use_tuple);
-    if (!error && !writer_done_) {
-      // The client has not taken its queue within the budget: stop waiting for it.
-      fail("flush timed out");
-      timer_.expires_at(Clock::time_point::max());
-    }
-  }
-}
-
-asio::awaitable<void> Session::drain(Clock::time_point deadline) {
+Awaitable<void> Session::drain(Clock::time_point deadline) {
   // Closing with unread input makes the kernel send a RST, which can destroy our last lines before the
   // client reads them; so read and drop what the client still sends until its EOF or the linger ends.
   const auto until = std::min(deadline, Clock::now() + linger);

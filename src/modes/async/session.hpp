@@ -1,9 +1,6 @@
 #pragma once
 
-#include <asio/awaitable.hpp>
 #include <asio/cancellation_signal.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -17,19 +14,22 @@
 #include "core/outbox.hpp"
 #include "core/token_bucket.hpp"
 #include "log/connection_logger.hpp"
+#include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
 
 namespace dschat::async_mode {
 
-/// One client of the async server. Owns its socket, outbox, framer and flood limiter; a reader and a writer
-/// coroutine serve it. As a ChatPeer it only queues: nothing ever waits for this client's socket but its
-/// own writer. Lives in a shared_ptr held by its coroutines.
+/// One client of the async server. Owns its socket, outbox, framer and flood limiter. A reader coroutine
+/// serves it for its whole life; what is queued for it is written after the current turn of the loop, and a
+/// writer coroutine exists only while the client is behind (its socket buffer full). As a ChatPeer it only
+/// queues: nothing ever waits for this client's socket but its own writer. Lives in a shared_ptr held by
+/// its coroutines and by a pending flush.
 class Session final : public ChatPeer, public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
 
   /// A session for an accepted, connected socket; context must outlive it.
-  Session(asio::ip::tcp::socket socket, const SessionContext& context);
+  Session(Socket socket, const SessionContext& context);
   ~Session() override;
 
   Session(const Session&) = delete;
@@ -40,7 +40,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
 
   /// The connection's life after open(): read until EOF, /quit, `end`, an error or stop(); leave the room;
   /// flush what is queued (bounded by a deadline); close; log. Completes after the writer has finished.
-  asio::awaitable<void> run();
+  Awaitable<void> run();
 
   /// Queues msg for the client. An outbox that stays full after offering the kernel what it holds cuts the
   /// client off as too slow: its socket operations are cancelled here, and the room is told later by run(),
@@ -54,10 +54,16 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   void fail(std::string_view reason);
 
  private:
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> write_loop();
-  asio::awaitable<void> wait_for_writer(Clock::time_point deadline);
-  asio::awaitable<void> drain(Clock::time_point deadline);
+  Awaitable<void> read_loop();
+  /// Writes what send() queued during this turn of the loop, after the turn: one write for all of it.
+  void schedule_flush();
+  void flush();
+  /// Waits for the socket to take more, while the outbox holds what the kernel would not take at once.
+  Awaitable<void> write_loop();
+  /// After reading ended: writes everything queued, waiting for the client, until deadline.
+  Awaitable<void> flush_for_close(Clock::time_point deadline);
+  void flush_timed_out();
+  Awaitable<void> drain(Clock::time_point deadline);
 
   /// Frames data; with a flood limit only whole lines while tokens last. Returns the bytes used.
   std::size_t feed(std::string_view data);
@@ -73,13 +79,12 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool write_now();
   void count_sent(std::span<const asio::const_buffer> pieces, std::size_t written) noexcept;
 
-  asio::ip::tcp::socket socket_;
+  Socket socket_;
   const SessionContext& context_;
   Outbox outbox_;
   LineFramer framer_;
   TokenBucket bucket_;
-  asio::steady_timer wake_;   // the writer sleeps on it while the outbox is empty; cancel() wakes it
-  asio::steady_timer timer_;  // flood pauses while reading, then the flush and drain deadlines
+  Timer timer_;                          // flood pauses while reading, then the flush and drain deadlines
   asio::cancellation_signal read_stop_;  // stops the reader's wait without touching the writer's write
   std::string backlog_;                  // unread part of a chunk during a flood pause
   std::size_t backlog_used_ = 0;
@@ -92,7 +97,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool reading_done_ = false;
   bool failed_ = false;
   bool closing_ = false;
-  bool writer_done_ = false;
+  bool flush_scheduled_ = false;
+  bool writing_ = false;  // the writer coroutine exists
 };
 
 }  // namespace dschat::async_mode

@@ -12,7 +12,7 @@
 
 namespace dschat::async_mode {
 
-asio::awaitable<void> Session::read_loop() {
+Awaitable<void> Session::read_loop() {
   const std::span<char> buffer = context_.read_buffer;
   // Whether data may already be waiting. Asio's reactor is edge-triggered: readiness that arrived while
   // nobody waited (during a flood pause) is not reported again, so then we read before waiting.

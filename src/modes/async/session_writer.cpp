@@ -1,7 +1,10 @@
-// The writing half of a Session: sleep while the outbox is empty, then send everything queued in one
-// gathered write, so messages that piled up during a slow moment leave in one syscall.
+// The writing half of a Session. What send() queues during one turn of the loop (a read chunk fanned out
+// to the room) leaves after that turn in one gathered write. Only a client whose socket buffer is full gets
+// a writer coroutine, which waits for it to read; an idle or keeping-up client holds no writer at all.
 
 #include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/socket_base.hpp>
 
 #include "modes/async/asio_compat.hpp"
@@ -16,23 +19,57 @@ constexpr std::size_t max_pieces = 64;
 
 }  // namespace
 
-asio::awaitable<void> Session::write_loop() {
-  while (!failed_) {
-    if (outbox_.empty()) {
-      if (closing_) {
-        std::error_code ignored;
-        socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);  // everything sent: our FIN
-        co_return;
-      }
-      wake_.expires_at(Clock::time_point::max());
-      co_await wake_.async_wait(use_tuple);  // send(), fail() and run() cancel it
+void Session::schedule_flush() {
+  if (flush_scheduled_ || writing_ || closing_) return;
+  flush_scheduled_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+}
+
+void Session::flush() {
+  flush_scheduled_ = false;
+  if (failed_ || writing_ || closing_) return;  // the writer, or flush_for_close(), has it
+  if (write_now() || failed_) return;
+  writing_ = true;
+  asio::co_spawn(socket_.get_executor(), write_loop(),
+                 [self = shared_from_this()](const std::exception_ptr& error) {
+                   if (error) self->fail("internal error while writing");
+                   self->writing_ = false;
+                   if (self->closing_) self->timer_.cancel();  // wakes flush_for_close()
+                 });
+}
+
+Awaitable<void> Session::write_loop() {
+  while (!failed_ && !outbox_.empty()) {
+    const auto [error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
+    if (error) {
+      fail(disconnect_reason(error));  // after fail() it is operation_aborted: the reason is already set
+      break;
+    }
+    write_now();
+  }
+}
+
+Awaitable<void> Session::flush_for_close(Clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  timer_.expires_at(deadline);
+  for (;;) {
+    if (writing_) {
+      // The writer still waits for the client to read; it cancels the timer when it ends.
+      const auto [error] = co_await timer_.async_wait(use_tuple);
+      if (!error && writing_) flush_timed_out();
       continue;
     }
-    // Only a full kernel buffer makes the writer wait.
-    if (write_now() || failed_) continue;
-    const auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
-    if (wait_error) fail(disconnect_reason(wait_error));  // after fail() it is operation_aborted: ignored
+    if (failed_ || write_now() || failed_) co_return;
+    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_write, use_tuple) ||
+                                timer_.async_wait(use_tuple));
+    if (woke.index() == 1) flush_timed_out();  // nothing else completes the timer while closing
   }
+}
+
+void Session::flush_timed_out() {
+  // The client has not taken its queue within the budget: stop waiting for it.
+  fail("flush timed out");
+  timer_.expires_at(Clock::time_point::max());
 }
 
 bool Session::write_now() {
