@@ -6,7 +6,6 @@
 // connection holds, that was about a fifth of what an idle connection costs (docs/robustness.md §3).
 
 #include <asio/awaitable.hpp>
-#include <asio/basic_socket_acceptor.hpp>
 #include <asio/basic_stream_socket.hpp>
 #include <asio/basic_waitable_timer.hpp>
 #include <asio/io_context.hpp>

@@ -58,11 +58,12 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Writes what send() queued during this turn of the loop, after the turn: one write for all of it.
   void schedule_flush();
   void flush();
+  /// Starts write_loop() for what the kernel would not take at once.
+  void start_writer();
   /// Waits for the socket to take more, while the outbox holds what the kernel would not take at once.
   Awaitable<void> write_loop();
   /// After reading ended: writes everything queued, waiting for the client, until deadline.
   Awaitable<void> flush_for_close(Clock::time_point deadline);
-  void flush_timed_out();
   Awaitable<void> drain(Clock::time_point deadline);
 
   /// Frames data; with a flood limit only whole lines while tokens last. Returns the bytes used.

@@ -28,7 +28,10 @@ void Session::schedule_flush() {
 void Session::flush() {
   flush_scheduled_ = false;
   if (failed_ || writing_ || closing_) return;  // the writer, or flush_for_close(), has it
-  if (write_now() || failed_) return;
+  if (!write_now() && !failed_) start_writer();
+}
+
+void Session::start_writer() {
   writing_ = true;
   asio::co_spawn(socket_.get_executor(), write_loop(),
                  [self = shared_from_this()](const std::exception_ptr& error) {
@@ -50,26 +53,17 @@ Awaitable<void> Session::write_loop() {
 }
 
 Awaitable<void> Session::flush_for_close(Clock::time_point deadline) {
-  using namespace asio::experimental::awaitable_operators;
   timer_.expires_at(deadline);
-  for (;;) {
-    if (writing_) {
-      // The writer still waits for the client to read; it cancels the timer when it ends.
-      const auto [error] = co_await timer_.async_wait(use_tuple);
-      if (!error && writing_) flush_timed_out();
-      continue;
+  // What the kernel does not take now is left to the writer, as while reading; this only bounds the wait.
+  if (!failed_ && !writing_ && !write_now() && !failed_) start_writer();
+  while (writing_) {
+    const auto [error] = co_await timer_.async_wait(use_tuple);  // the writer cancels it when it ends
+    if (!error && writing_) {
+      // The client has not taken its queue within the budget: stop waiting for it.
+      fail("flush timed out");
+      timer_.expires_at(Clock::time_point::max());
     }
-    if (failed_ || write_now() || failed_) co_return;
-    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_write, use_tuple) ||
-                                timer_.async_wait(use_tuple));
-    if (woke.index() == 1) flush_timed_out();  // nothing else completes the timer while closing
   }
-}
-
-void Session::flush_timed_out() {
-  // The client has not taken its queue within the budget: stop waiting for it.
-  fail("flush timed out");
-  timer_.expires_at(Clock::time_point::max());
 }
 
 bool Session::write_now() {
