@@ -23,7 +23,9 @@ constexpr std::uint64_t max_batch = 64;
 }  // namespace
 
 asio::awaitable<void> LoadRun::read(std::size_t index) {
-  const auto error = co_await read_chunks(sockets_[index], read_buffer_,
+  auto& buffer = clients_[index]->read_buffer;
+  buffer.resize(read_buffer_size_);
+  const auto error = co_await read_stream(sockets_[index], buffer,
                                           [this, index](std::string_view chunk) { on_chunk(index, chunk); });
   connection_lost(error);
 }

@@ -21,7 +21,10 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
       fanout_(options.scenario == BenchScenario::echo ? Fanout::self : Fanout::others),
       senders_(std::min(options.senders.value_or(options.clients), options.clients)),
       window_(options.window.value_or(fanout_ == Fanout::self ? 1 : 32)),
-      read_buffer_(64 * 1024),
+      // Each receiving client reads into its own buffer (see read_stream): 64 KiB each for up to 256
+      // clients, then smaller, so that the buffers together stay within 16 MiB (4 KiB at least).
+      read_buffer_size_(std::clamp<std::size_t>(
+          (std::size_t{16} << 20) / std::max<std::size_t>(options.clients, 1), 4 * 1024, 64 * 1024)),
       tracker_(options.clients, senders_, fanout_),
       main_wake_(io_.get_executor()),
       progress_wake_(io_.get_executor()),

@@ -32,10 +32,11 @@ class LoadRun {
  private:
   using Clock = Wakeup::Clock;
 
-  /// One client: its line framer and write buffer; the sender coroutine sleeps on wake.
+  /// One client: its line framer, read and write buffers; the sender coroutine sleeps on wake.
   struct Client {
     explicit Client(asio::io_context& io) : wake(io.get_executor()) {}
     LineFramer framer{std::size_t{1} << 20};
+    std::vector<char> read_buffer;  ///< sized when its reader starts
     std::string out;
     Wakeup wake;
     bool probe_seen = false;
@@ -60,11 +61,11 @@ class LoadRun {
   Fanout fanout_;
   std::size_t senders_;
   std::size_t window_;
-  asio::io_context io_;
+  asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its locking and wake-ups
   std::vector<asio::ip::tcp::socket> sockets_;
   std::vector<asio::ip::tcp::socket> stuck_sockets_;  ///< connected, never read
   std::vector<std::unique_ptr<Client>> clients_;
-  std::vector<char> read_buffer_;
+  std::size_t read_buffer_size_;  ///< per client
   DeliveryTracker tracker_;
   Clock::time_point start_ = Clock::now();
   Wakeup main_wake_;
