@@ -44,7 +44,10 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                nullptr,
                read_buffer_,
                make_message(too_long_reply(options.max_line)),
-               "too slow: send queue over " + format_bytes(options.max_queue)},
+               "too slow: send queue over " + format_bytes(options.max_queue),
+               [this](const std::shared_ptr<Session>& session, const std::exception_ptr& error) {
+                 on_session_end(session, error);
+               }},
       shutting_down_(make_message(protocol::shutting_down)),
       acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::async)))),
       signals_(io_.get_executor()),
@@ -109,8 +112,7 @@ void Server::start_session(Socket socket) {
     return;
   }
   sessions_.insert(session);
-  asio::co_spawn(io_, session->run(),
-                 [this, session](const std::exception_ptr& error) { on_session_end(session, error); });
+  session->start();
 }
 
 void Server::reject(Socket& socket) {

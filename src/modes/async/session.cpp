@@ -1,8 +1,11 @@
 #include "modes/async/session.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
 #include <utility>
 
 #include "modes/async/asio_compat.hpp"
+#include "modes/async/disconnect_reason.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::async_mode {
@@ -17,6 +20,17 @@ constexpr auto flush_budget = std::chrono::seconds(2);
 // lines and close, short enough that a client keeping its socket open does not hold up a shutdown.
 constexpr auto linger = std::chrono::seconds(1);
 
+/// What a coroutine of the session threw, as a disconnect reason.
+std::string what(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "internal error";
+  }
+}
+
 }  // namespace
 
 Session::Session(Socket socket, const SessionContext& context)
@@ -28,7 +42,7 @@ Session::Session(Socket socket, const SessionContext& context)
       timer_(socket_.get_executor()) {}
 
 Session::~Session() {
-  leave_room();  // only if run() could not: the room must never keep a pointer to a destroyed peer
+  leave_room();  // only if close() could not: the room must never keep a pointer to a destroyed peer
 }
 
 void Session::open() {
@@ -49,14 +63,52 @@ void Session::open() {
   context_.log.connected(stats_.peer, stats_.name);
 }
 
-Awaitable<void> Session::run() {
-  try {
-    co_await read_loop();
-  } catch (const std::exception& e) {
-    fail(e.what());
+void Session::start() {
+  spawn_reader();
+}
+
+void Session::spawn_reader() {
+  asio::co_spawn(socket_.get_executor(), read_loop(),
+                 [self = shared_from_this()](const std::exception_ptr& error, ReadState state) {
+                   if (error) self->fail(what(error));
+                   if (state == ReadState::drained && !self->reading_done_) {
+                     self->wait_readable();
+                   } else {
+                     self->finish_reading();
+                   }
+                 });
+}
+
+void Session::wait_readable() {
+  // A plain callback, not a coroutine: most clients of a chat server are idle most of the time, and this
+  // pending wait is all such a client holds (docs/robustness.md §3).
+  socket_.async_wait(asio::socket_base::wait_read,
+                     asio::bind_cancellation_slot(read_stop_.slot(),
+                                                  [self = shared_from_this()](const std::error_code& error) {
+                                                    self->on_readable(error);
+                                                  }));
+}
+
+void Session::on_readable(const std::error_code& error) {
+  if (error && !reading_done_) fail(disconnect_reason(error));
+  if (reading_done_) {
+    finish_reading();  // stop() or fail() cancelled the wait
+  } else {
+    spawn_reader();
   }
-  leave_room();
-  closing_ = true;
+}
+
+void Session::finish_reading() {
+  leave_room();  // at once, as read_loop() does
+  asio::co_spawn(socket_.get_executor(), close(),
+                 [self = shared_from_this()](const std::exception_ptr& error) {
+                   if (error) self->fail("internal error");
+                   if (self->context_.ended) self->context_.ended(self, error);
+                 });
+}
+
+Awaitable<void> Session::close() {
+  closing_ = true;  // finish_reading() has left the room
 
   const auto deadline = Clock::now() + flush_budget;
   co_await flush_for_close(deadline);

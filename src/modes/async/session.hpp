@@ -19,11 +19,15 @@
 
 namespace dschat::async_mode {
 
-/// One client of the async server. Owns its socket, outbox, framer and flood limiter. A reader coroutine
-/// serves it for its whole life; what is queued for it is written after the current turn of the loop, and a
-/// writer coroutine exists only while the client is behind (its socket buffer full). As a ChatPeer it only
-/// queues: nothing ever waits for this client's socket but its own writer. Lives in a shared_ptr held by
-/// its coroutines and by a pending flush.
+/// One client of the async server. Owns its socket, outbox, framer and flood limiter.
+///
+/// Coroutines do the work, and exist only while there is work: a reader coroutine reads while the socket
+/// has data and ends when it is drained; the client then waits as one pending readiness wait whose
+/// callback starts the next reader, so an idle client holds no coroutine frames. What is queued for the
+/// client is written after the current turn of the loop, and a writer coroutine exists only while the
+/// client is behind (its socket buffer full). When reading ends, a closing coroutine flushes, closes and
+/// logs. As a ChatPeer it only queues: nothing ever waits for this client's socket but its own writer.
+/// Lives in a shared_ptr held by its coroutines, its pending wait and a pending flush.
 class Session final : public ChatPeer, public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -39,8 +43,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   void open();
 
   /// The connection's life after open(): read until EOF, /quit, `end`, an error or stop(); leave the room;
-  /// flush what is queued (bounded by a deadline); close; log. Completes after the writer has finished.
-  Awaitable<void> run();
+  /// flush what is queued (bounded by a deadline); close; log; then, once the writer has finished too,
+  /// context.ended(). Returns at once: all of it runs on the loop.
+  void start();
 
   /// Queues msg for the client. An outbox that stays full after offering the kernel what it holds cuts the
   /// client off as too slow: its socket operations are cancelled here, and the room is told later by run(),
@@ -54,7 +59,19 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   void fail(std::string_view reason);
 
  private:
-  Awaitable<void> read_loop();
+  enum class ReadState { drained, done };
+
+  /// Reads while the socket has data, pausing for the flood limit: drained when the socket is empty,
+  /// done when reading has ended.
+  Awaitable<ReadState> read_loop();
+  void spawn_reader();
+  /// Waits for the socket to become readable without a coroutine, then spawns the next reader.
+  void wait_readable();
+  void on_readable(const std::error_code& error);
+  /// Reading has ended: leaves the room and spawns close().
+  void finish_reading();
+  /// Leaves the room, flushes within the flush budget, closes, logs.
+  Awaitable<void> close();
   /// Writes what send() queued during this turn of the loop, after the turn: one write for all of it.
   void schedule_flush();
   void flush();
@@ -97,7 +114,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool joined_ = false;
   bool reading_done_ = false;
   bool failed_ = false;
-  bool closing_ = false;
+  bool closing_ = false;  // close() has begun
   bool flush_scheduled_ = false;
   bool writing_ = false;  // the writer coroutine exists
 };

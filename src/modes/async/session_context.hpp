@@ -1,5 +1,8 @@
 #pragma once
 
+#include <exception>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -10,6 +13,8 @@
 
 namespace dschat::async_mode {
 
+class Session;
+
 /// What every session of one async server shares. Owned by the server, outlives every session.
 struct SessionContext {
   const ServeOptions& options;
@@ -18,6 +23,8 @@ struct SessionContext {
   std::span<char> read_buffer;  ///< one for the whole loop: filled and consumed between two co_awaits
   Message too_long;             ///< echo service: "! line too long (max N bytes)", formatted once
   std::string too_slow;         ///< "too slow: send queue over 1 MiB"
+  /// Called once per session after it has closed; error is set when a coroutine of it threw.
+  std::function<void(const std::shared_ptr<Session>&, const std::exception_ptr& error)> ended;
 };
 
 }  // namespace dschat::async_mode

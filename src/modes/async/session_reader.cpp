@@ -1,7 +1,6 @@
 // The reading half of a Session: readiness wait, one read into the loop's shared buffer, framing, and the
 // flood limiter that pauses reading (TCP backpressure: the client's lines wait in its own socket buffer).
 
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/post.hpp>
 #include <cstring>
 
@@ -12,17 +11,17 @@
 
 namespace dschat::async_mode {
 
-Awaitable<void> Session::read_loop() {
+Awaitable<Session::ReadState> Session::read_loop() {
   const std::span<char> buffer = context_.read_buffer;
-  // Whether data may already be waiting. Asio's reactor is edge-triggered: readiness that arrived while
-  // nobody waited (during a flood pause) is not reported again, so then we read before waiting.
-  bool maybe_ready = true;
+  // A full read may be followed by another at once: first let the writers and the other clients run, or
+  // one fast sender would hold the loop and fill every outbox before any of them is written.
+  bool yield = false;
   while (!reading_done_) {
     const auto pause = bucket_.unlimited() ? Clock::duration::zero() : bucket_.wait(Clock::now());
     if (pause > Clock::duration::zero()) {
       timer_.expires_after(pause);
       co_await timer_.async_wait(use_tuple);
-      maybe_ready = true;
+      yield = false;  // the wait was a turn of its own
       continue;
     }
     if (backlog_used_ < backlog_.size()) {
@@ -33,26 +32,15 @@ Awaitable<void> Session::read_loop() {
       }
       continue;
     }
-    if (maybe_ready) {
-      // A full read may be followed by another at once: first let the writers and the other clients run,
-      // or one fast sender would hold the loop and fill every outbox before any of them is written.
+    if (yield) {
       co_await asio::post(socket_.get_executor(), use_tuple);
       if (reading_done_) break;
-    } else {
-      const auto [error] = co_await socket_.async_wait(
-          asio::socket_base::wait_read, asio::bind_cancellation_slot(read_stop_.slot(), use_tuple));
-      if (reading_done_) break;
-      if (error) {
-        fail(disconnect_reason(error));
-        break;
-      }
     }
+    // Read before waiting, always: Asio's reactor is edge-triggered, and readiness that arrived while
+    // nobody waited (during a flood pause) is not reported again.
     std::error_code error;
     const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) {
-      maybe_ready = false;
-      continue;
-    }
+    if (error == asio::error::would_block || error == asio::error::try_again) co_return ReadState::drained;
     if (error == asio::error::eof) {
       // The last bytes before EOF count as a line even without an LF (DESIGN §2).
       framer_.finish([this](FrameKind kind, std::string_view line) { return on_frame(kind, line); });
@@ -63,12 +51,17 @@ Awaitable<void> Session::read_loop() {
       fail(disconnect_reason(error));
       break;
     }
-    // A short read emptied the socket; a full one may have left more behind.
-    maybe_ready = n == buffer.size();
+    // A short read emptied the socket, so the next one would only say so; a full one may have left more.
     const std::string_view chunk(buffer.data(), n);
     const std::size_t used = feed(chunk);
     if (used < n && !reading_done_) keep_unread(chunk.substr(used));
+    if (n < buffer.size() && backlog_used_ == backlog_.size() && !reading_done_) co_return ReadState::drained;
+    yield = true;
   }
+  // Leave at once, not a turn later when closing begins: when many clients go at the same moment, each
+  // leaving member's notice must not be queued for all the others that are leaving too.
+  leave_room();
+  co_return ReadState::done;
 }
 
 std::size_t Session::feed(std::string_view data) {
