@@ -18,9 +18,9 @@ LOAD = ("--clients", CHATTERS, "--rate", 5, "--duration", 4, "--warmup", 0.5)
 HOLD_S = scaled(60, 30)  # how long bench holds them once connected: covers their acceptance and the conversation
 OPEN_S = 120  # for all of them to be accepted and logged
 # Resident memory per held connection, without a sanitizer's allocator. async: a session's heap is some
-# 2.5 KiB — its reader and run() coroutine frames with the pending wait (1 KiB), the Session with its
-# framer and limiter (0.6 KiB), its outbox's one kept block, epoll state, its room entry — plus the blocks
-# freed after a burst of join notices, which the allocator keeps for reuse (3.4 KiB in all, debug build).
+# 1.5 KiB — its one pending readiness wait (no coroutine while it is silent), the Session with its framer
+# and limiter (0.6 KiB), its outbox's one kept block, epoll state, its room entry — plus the blocks freed
+# after a burst of join notices, which the allocator keeps for reuse (2.4 KiB in all, debug build).
 # threaded: the same state and two threads, the reader's with the 16 KiB read buffer on its stack, each
 # with the stack pages it touched and glibc's thread descriptor and TLS.
 MAX_KIB_PER_CONNECTION = {"async": 5.0, "threaded": 48.0}[MODE]

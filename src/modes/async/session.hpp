@@ -39,7 +39,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// Logs the connection and joins the chat room (chat service); call once, before run().
+  /// Logs the connection and joins the chat room (chat service); call once, before start().
   void open();
 
   /// The connection's life after open(): read until EOF, /quit, `end`, an error or stop(); leave the room;
@@ -48,8 +48,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   void start();
 
   /// Queues msg for the client. An outbox that stays full after offering the kernel what it holds cuts the
-  /// client off as too slow: its socket operations are cancelled here, and the room is told later by run(),
-  /// never from inside this call.
+  /// client off as too slow: its socket operations are cancelled here, and the room is told later, when
+  /// reading ends, never from inside this call.
   void send(const Message& msg) override;
 
   /// Server shutdown: stop reading; what is queued is still flushed, for up to the flush budget.

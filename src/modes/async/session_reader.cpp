@@ -1,5 +1,6 @@
-// The reading half of a Session: readiness wait, one read into the loop's shared buffer, framing, and the
-// flood limiter that pauses reading (TCP backpressure: the client's lines wait in its own socket buffer).
+// The reading half of a Session: reads into the loop's shared buffer until the socket is drained (the wait
+// for more is Session::wait_readable()), framing, and the flood limiter that pauses reading (TCP
+// backpressure: the client's lines wait in its own socket buffer).
 
 #include <asio/post.hpp>
 #include <cstring>
