@@ -1,5 +1,8 @@
 // The chat service of the threaded server: the client's thread reads lines and hands them to the shared
-// room under its lock; the room fans out into every member's ChatOutput, whose own writer thread sends.
+// room under its lock; the room fans out into every member's ChatOutput queue. After the lock, one client
+// thread at a time writes every queue through for everyone (flush_queued): the others only queue, so
+// under load each member gets one write for many lines instead of one per line. What a socket does not
+// take, the member's own writer thread sends.
 
 #include <chrono>
 #include <mutex>
@@ -30,6 +33,30 @@ struct SaidLine {
   std::string text;
 };
 
+// Passes a client thread makes in flush_queued() before it hands the rest to the main thread and goes
+// back to its own client: under a steady flood the writing could otherwise never end for it.
+constexpr std::size_t kMaxPasses = 8;
+
+void flush_passes(LockedRoom& shared, std::unique_lock<std::mutex>& lock) {
+  if (shared.flushing) return;  // whoever is flushing takes these too before it stops
+  shared.flushing = true;
+  thread_local std::vector<ChatOutput*> pass;
+  for (std::size_t passes = 0; !shared.deferred.empty(); ++passes) {
+    if (passes == kMaxPasses) {
+      if (!std::exchange(shared.flush_scheduled, true)) shared.schedule_flush();
+      break;
+    }
+    shared.deferred.take(pass);
+    lock.unlock();
+    for (ChatOutput* output : pass)
+      output->flush();
+    lock.lock();
+    shared.deferred.passed(pass);
+    shared.passed.notify_all();
+  }
+  shared.flushing = false;
+}
+
 }  // namespace
 
 ChatMember::ChatMember(Connection& connection, LockedRoom& shared, std::size_t max_queue)
@@ -38,20 +65,27 @@ ChatMember::ChatMember(Connection& connection, LockedRoom& shared, std::size_t m
 void ChatMember::leave(std::string_view reason) {
   if (!joined_ || left_) return;
   left_ = true;
-  const std::scoped_lock lock(shared_.mutex);
+  std::unique_lock lock(shared_.mutex);
   name_ = shared_.room.name(id_);
   {
     const ChatOutputBatch batch(shared_.deferred);
     shared_.room.leave(id_, reason);
   }
-  shared_.deferred.forget(output_);  // its own queue goes out with finish()
-  if (!shared_.deferred.empty() && !std::exchange(shared_.flush_scheduled, true)) shared_.schedule_flush();
+  // Its own queue goes out with finish(); a flusher that is writing it must be done before it may go.
+  shared_.passed.wait(lock, [this] { return shared_.deferred.forget(output_); });
+  if (!shared_.deferred.empty() && !shared_.flushing && !std::exchange(shared_.flush_scheduled, true))
+    shared_.schedule_flush();
+}
+
+void flush_queued(LockedRoom& shared) {
+  std::unique_lock lock(shared.mutex);
+  flush_passes(shared, lock);
 }
 
 void flush_deferred(LockedRoom& shared) {
-  const std::scoped_lock lock(shared.mutex);
+  std::unique_lock lock(shared.mutex);
   shared.flush_scheduled = false;
-  shared.deferred.flush();
+  flush_passes(shared, lock);
 }
 
 void join_together(LockedRoom& shared, std::span<ChatMember* const> members) {
@@ -87,7 +121,9 @@ void serve_chat_client(Connection& connection, ChatMember& member, LockedRoom& s
       // Lines that arrived together are handled under one acquisition of the room's lock: with many
       // busy clients, taking it once per line is what makes their threads queue up on it.
       const std::scoped_lock lock(shared.mutex);
-      const ChatOutputBatch batch;  // one gathered write per client for the whole batch
+      // Queued only: written through after the lock, in one gathered write per client for the whole
+      // batch and whatever other threads queue meanwhile (flush_queued).
+      const ChatOutputBatch batch(shared.deferred);
       for (std::size_t handled = 1;; ++handled) {
         ++stats.lines_in;
         if (line->kind == FrameKind::too_long) {
@@ -102,6 +138,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, LockedRoom& s
         line = reader.next(error);  // has_ready(): returns at once
       }
     }
+    flush_queued(shared);
     for (const auto& [speaker, text] : said)
       log.chat_line(speaker, text);
     said.clear();

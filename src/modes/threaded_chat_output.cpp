@@ -14,7 +14,7 @@ namespace dschat {
 namespace {
 
 // Pieces per gathered write: enough to empty a typical queue in one system call, small enough for IOV_MAX.
-constexpr std::size_t kMaxPieces = 64;
+constexpr std::size_t kMaxPieces = 256;
 
 // The outputs touched by the batch open on this thread (see ChatOutputBatch), or null.
 thread_local std::vector<ChatOutput*>* open_batch = nullptr;
@@ -43,17 +43,23 @@ ChatOutputBatch::~ChatOutputBatch() {
   }
 }
 
-void DeferredOutputs::flush() {
-  for (ChatOutput* output : outputs_) {
-    output->deferred_ = false;
-    output->flush();
+void DeferredOutputs::take(std::vector<ChatOutput*>& pass) noexcept {
+  pass.clear();
+  pass.swap(outputs_);
+  for (ChatOutput* output : pass) {
+    output->deferred_ = false;  // a batch that touches it from now on lists it again, for the next pass
+    output->in_pass_ = true;
   }
-  outputs_.clear();
 }
 
-void DeferredOutputs::forget(ChatOutput& output) noexcept {
-  if (!std::exchange(output.deferred_, false)) return;
-  std::erase(outputs_, &output);
+void DeferredOutputs::passed(const std::vector<ChatOutput*>& pass) noexcept {
+  for (ChatOutput* output : pass)
+    output->in_pass_ = false;
+}
+
+bool DeferredOutputs::forget(ChatOutput& output) noexcept {
+  if (std::exchange(output.deferred_, false)) std::erase(outputs_, &output);
+  return !output.in_pass_;
 }
 
 ChatOutput::ChatOutput(Connection& connection, std::size_t max_queue)
@@ -75,7 +81,11 @@ void ChatOutput::send(const Message& msg) {
   {
     const std::scoped_lock lock(mutex_);
     if (overflowed_ || finishing_) return;
-    if (!outbox_.push(msg)) {
+    // Lines queued while another thread flushes wait for its next pass: after a pause (the server
+    // descheduled, a burst of reads) the queue can fill before it comes. Offer the kernel what is queued
+    // first, and cut the client only if its socket will not take it either.
+    const bool pushed = outbox_.push(msg) || (write_now() && outbox_.push(msg));
+    if (!pushed) {
       overflowed_ = true;
       // The writer may be blocked writing to this very peer and cannot see the flag; shutdown() never
       // blocks and wakes it (and the reader) at once, so the room's lock is held no longer than a push.
@@ -107,15 +117,26 @@ void ChatOutput::flush() {
 bool ChatOutput::write_through() noexcept {
   in_batch_ = false;
   if (outbox_.empty()) return false;
-  // With the writer idle the calling thread sends the queue itself, in one non-blocking gathered write:
-  // no thread has to wake up for a client that keeps up. Only what the socket does not take is left to
-  // the writer, whose blocking writes are what may wait for a slow peer.
-  if (!writing_ && !overflowed_ && !error_) {
-    std::array<iovec, kMaxPieces> pieces{};
+  // With the writer idle the calling thread sends the queue itself, in non-blocking gathered writes: no
+  // thread has to wake up for a client that keeps up. Only what the socket does not take is left to the
+  // writer, whose blocking writes are what may wait for a slow peer.
+  write_now();
+  if (outbox_.empty()) return false;
+  // A writer that is busy writing takes the rest when it comes back for more; one wake per sleep.
+  return std::exchange(writer_sleeping_, false);
+}
+
+bool ChatOutput::write_now() noexcept {
+  if (writing_ || overflowed_ || error_) return false;
+  std::array<iovec, kMaxPieces> pieces{};
+  bool wrote = false;
+  while (!outbox_.empty()) {
     std::size_t count = 0;
+    std::size_t offered = 0;
     outbox_.gather(
         [&](const char* data, std::size_t size) {
           pieces[count++] = {const_cast<char*>(data), size};
+          offered += size;
         },
         kMaxPieces);
     msghdr header{};
@@ -124,11 +145,12 @@ bool ChatOutput::write_through() noexcept {
     const ssize_t sent =
         ::sendmsg(connection_.socket().native_handle(), &header, MSG_DONTWAIT | MSG_NOSIGNAL);
     // EAGAIN means a full socket buffer; any other error is the writer's to meet and report.
-    if (sent > 0) outbox_.consume(static_cast<std::size_t>(sent));
-    if (outbox_.empty()) return false;
+    if (sent <= 0) break;
+    outbox_.consume(static_cast<std::size_t>(sent));
+    wrote = true;
+    if (static_cast<std::size_t>(sent) < offered) break;  // the socket is full
   }
-  // A writer that is busy writing takes the rest when it comes back for more; one wake per sleep.
-  return std::exchange(writer_sleeping_, false);
+  return wrote;
 }
 
 void ChatOutput::finish(std::chrono::steady_clock::duration timeout) {
@@ -164,8 +186,12 @@ void ChatOutput::write_loop() {
   pieces.reserve(kMaxPieces);
   std::unique_lock lock(mutex_);
   for (;;) {
-    writer_sleeping_ = true;
-    wake_writer_.wait(lock, [this] { return cancelled_ || overflowed_ || finishing_ || !outbox_.empty(); });
+    // Marked sleeping before every wait, not once per loop: after a wake whose work another thread did
+    // meanwhile (the queue written through), it sleeps again and must be woken again.
+    while (!cancelled_ && !overflowed_ && !finishing_ && outbox_.empty()) {
+      writer_sleeping_ = true;
+      wake_writer_.wait(lock);
+    }
     writer_sleeping_ = false;
     if (cancelled_ || overflowed_ || outbox_.empty()) break;  // cut off, or finishing with all sent
     pieces.clear();

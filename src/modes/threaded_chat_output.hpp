@@ -38,6 +38,10 @@ class ChatOutput final : public ChatPeer {
   /// Queues msg for the writer; on overflow drops it, marks the client too slow and aborts the connection.
   void send(const Message& msg) override;
 
+  /// Writes the queue through now, without blocking; the writer thread is woken for what the socket does
+  /// not take.
+  void flush();
+
   /// No more output will come: lets the writer send what is queued for up to timeout, then aborts the
   /// connection if it has not finished, and joins the writer.
   void finish(std::chrono::steady_clock::duration timeout);
@@ -56,11 +60,12 @@ class ChatOutput final : public ChatPeer {
   friend class DeferredOutputs;
   class DeferredOutputs;
 
-  /// Writes the queue through now (see write_through).
-  void flush();
   /// Under mutex_: while the writer is idle, writes what the socket takes of the queue without blocking;
   /// returns true when the writer must be woken for the rest.
   bool write_through() noexcept;
+  /// Under mutex_: while the writer is idle, hands the kernel what the socket takes of the queue without
+  /// blocking; true when something was written.
+  bool write_now() noexcept;
   void write_loop();
 
   Connection& connection_;
@@ -78,6 +83,7 @@ class ChatOutput final : public ChatPeer {
   bool writing_ = false;          // the writer is in a write, outside the lock
   bool in_batch_ = false;         // listed by the open ChatOutputBatch of some thread
   bool deferred_ = false;         // listed by a DeferredOutputs; guarded by the room's lock, not mutex_
+  bool in_pass_ = false;          // taken from it by a flusher writing now; guarded by the room's lock
   std::jthread writer_;           // last: starts once everything it uses exists, is joined before they go
 };
 
@@ -101,20 +107,26 @@ class ChatOutputBatch {
   DeferredOutputs* later_ = nullptr;
 };
 
-/// Outputs whose queue waits for one flush() by whoever comes next. Notices that many threads send at about
-/// the same moment (100 clients cut together, each telling everyone it left) would each take a write per
-/// member under the room's lock; listed here, they leave in one write per member. Every call is made under
-/// the room's lock.
+/// Outputs whose queue waits to be written through by a later flush, outside the room's lock. A batch
+/// lists what it touched here (the ChatOutputBatch(DeferredOutputs&) constructor); a flusher takes the list
+/// in passes (take(), then passed() once written) and writes without the room's lock, so that while one
+/// thread writes, the others only queue: everything queued for a client meanwhile leaves in its next write,
+/// one write per client however many lines arrived. Every call is made under the room's lock.
 class DeferredOutputs {
  public:
   /// True when some output waits.
   bool empty() const noexcept { return outputs_.empty(); }
 
-  /// Writes the queue of every listed output through and empties the list.
-  void flush();
+  /// Moves the waiting outputs into pass (emptied first) and marks them as being written.
+  void take(std::vector<ChatOutput*>& pass) noexcept;
+
+  /// The outputs of pass are written: forget() no longer waits for them.
+  void passed(const std::vector<ChatOutput*>& pass) noexcept;
 
   /// Drops output from the list: it is going away, and its writer sends what is queued when it finishes.
-  void forget(ChatOutput& output) noexcept;
+  /// Returns false while a flusher is writing it, outside the room's lock: then wait for passed() and ask
+  /// again before it may be destroyed.
+  bool forget(ChatOutput& output) noexcept;
 
  private:
   friend class ChatOutputBatch;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <span>
@@ -24,12 +25,19 @@ struct LockedRoom {
 
   std::mutex mutex;
   ChatRoom room;
-  DeferredOutputs deferred;  // leave notices waiting for flush_deferred(); everything here under mutex
+  DeferredOutputs deferred;  // queues a flusher writes through outside the lock; everything here under mutex
+  std::condition_variable passed;  // a flusher has written a pass (see DeferredOutputs::forget)
   std::function<void()> schedule_flush;
   bool flush_scheduled = false;
+  bool flushing = false;  // some thread is in flush_queued() or flush_deferred() and takes all that comes
 };
 
-/// Writes through the notices that leaves deferred (see ChatMember::leave).
+/// Writes through what the room queued for its members, outside the room's lock, unless another thread
+/// is doing so already (it takes these lines too). Called by a client thread after each batch of lines:
+/// a few passes, then the rest is handed to flush_deferred().
+void flush_queued(LockedRoom& shared);
+
+/// flush_queued() for the server's main thread: what leaves deferred and what client threads handed over.
 void flush_deferred(LockedRoom& shared);
 
 /// A chat client from its acceptance to its reaping: its output, whose writer thread starts at once, and
