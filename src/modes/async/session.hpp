@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/uio.h>
+
 #include <asio/cancellation_signal.hpp>
 #include <chrono>
 #include <cstddef>
@@ -95,7 +97,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Hands queued lines to the kernel without waiting, until the outbox is empty (true) or the socket is
   /// full (false); a write error fails the session (false).
   bool write_now();
-  void count_sent(std::span<const asio::const_buffer> pieces, std::size_t written) noexcept;
+  void count_sent(std::span<const iovec> pieces, std::size_t written) noexcept;
 
   Socket socket_;
   const SessionContext& context_;
