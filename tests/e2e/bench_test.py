@@ -9,11 +9,13 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+import harness
 from harness import Proc, Skip, dschat, free_port, run, run_tests, start_server
 
 PEERS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
@@ -166,6 +168,24 @@ def test_echo_against_python_threaded_peer():
     server, port = start_peer("py_threaded_echo.py")
     result, data = bench("echo", "--port", port, *SMALL, "--window", 4)
     check_clean_load(result, data, 5, 1)
+
+
+def test_the_floor_servers_relay_and_echo_every_line():
+    # dschat-floor is the yardstick of scripts/bench-compare: a floor that lost or mangled lines would make
+    # every comparison with it wrong.
+    floor = os.environ.get("DSCHAT_FLOOR") or os.path.join(os.path.dirname(harness.DSCHAT), "dschat-floor")
+    if not os.path.exists(floor):
+        raise Skip(f"{floor} not built")
+    for kind, scenario, fanout in (("relay", "broadcast", 4), ("echo", "echo", 1)):
+        server = Proc([floor, kind, "0"])
+        port = int(server.wait_output(harness.LISTENING).group(2))
+        result, data = bench(scenario, "--port", port, *SMALL, "--server-pid", server.pid)
+        check_clean_load(result, data, 5, fanout)
+        check_server_figures(data, server.pid)
+        server.signal(signal.SIGTERM)
+        assert server.wait(10) == 0
+    result = subprocess.run([floor, "gossip"], capture_output=True, timeout=10)
+    assert result.returncode == 2 and b"usage: dschat-floor echo|relay [PORT]" in result.stderr, result
 
 
 def test_idle_holds_connections_and_measures_memory():
