@@ -64,9 +64,7 @@ class Floor {
         if (client != nullptr && (flags & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) read_from(*client);
       }
       write_all();
-      for (int fd : closed_)
-        clients_.erase(fd);
-      closed_.clear();
+      dropped_.clear();  // nothing of this turn points to them any more
     }
     return 0;
   }
@@ -162,9 +160,13 @@ class Floor {
   }
 
   void drop(Client& client) {
+    // Out of the map at once, since accept may reuse the descriptor number this very turn; alive until
+    // the turn ends, since its events and the write list may still point to it.
+    const auto it = clients_.find(client.fd);
     close(client.fd);  // also removes it from the epoll set
-    closed_.push_back(client.fd);
     client.fd = -1;
+    dropped_.push_back(std::move(it->second));
+    clients_.erase(it);
   }
 
   bool relay_;
@@ -173,7 +175,7 @@ class Floor {
   std::array<char, 64 * 1024> buffer_{};
   std::unordered_map<int, std::unique_ptr<Client>> clients_;
   std::vector<Client*> dirty_;
-  std::vector<int> closed_;
+  std::vector<std::unique_ptr<Client>> dropped_;
 };
 
 int listen_on(int port) {
