@@ -1,6 +1,8 @@
 #include "core/chat_room.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <memory>
 #include <utility>
 
 #include "core/nick.hpp"
@@ -79,9 +81,40 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
   scratch_.assign("* welcome ").append(member.name).append(" — ");
   scratch_.append(std::to_string(members_.size())).append(" online — /help lists commands");
   send_to(member, scratch_);
+  if (joining_) {
+    if (join_ends_.empty()) first_joiner_ = id;
+    join_notices_.append("* ").append(member.name).append(" joined\n");
+    join_ends_.push_back(join_notices_.size());
+    return id;
+  }
   scratch_.assign("* ").append(member.name).append(" joined");
   send_others(member, make_message(scratch_));
   return id;
+}
+
+void ChatRoom::begin_joins() noexcept {
+  joining_ = true;
+}
+
+void ChatRoom::end_joins() noexcept {
+  joining_ = false;
+  if (join_ends_.empty()) return;
+  try {
+    const Message all = std::make_shared<const std::string>(std::move(join_notices_));
+    for (Member& m : members_) {
+      if (m.id < first_joiner_) {
+        m.peer->send(all);
+        continue;
+      }
+      // A newcomer hears of those who came after it, as it would have one join at a time.
+      const std::size_t own_end = join_ends_.at(static_cast<std::size_t>(m.id - first_joiner_));
+      if (own_end < all->size()) m.peer->send(std::make_shared<const std::string>(all->substr(own_end)));
+    }
+  } catch (const std::exception&) {
+    // Out of memory formatting the notices: the members are in either way, only the notices are lost.
+  }
+  join_notices_.clear();
+  join_ends_.clear();
 }
 
 void ChatRoom::leave(MemberId id, std::string_view reason) {

@@ -46,6 +46,13 @@ class ChatRoom {
   /// others "* guest-N joined" (raw mode: no welcome, no notice). peer must outlive its membership.
   MemberId join(ChatPeer& peer);
 
+  /// Until end_joins(), join() holds back its "* guest-N joined" notice. end_joins() then tells the members
+  /// who were there before in one message holding every notice of the batch, and each newcomer, in one
+  /// message, the notices of those who joined after it: the same lines in the same order as one join at a
+  /// time, but a burst of N joins queues one message per member instead of N. Calls do not nest.
+  void begin_joins() noexcept;
+  void end_joins() noexcept;
+
   /// Removes a member and tells the others "* NAME left", followed by " (REASON)" when reason is not
   /// empty or the member quit with a reason. Nothing is sent after broadcast_shutdown() or in raw mode.
   /// Unknown ids are ignored.
@@ -97,9 +104,29 @@ class ChatRoom {
   Message help_;         // fixed replies, formatted once per room
   Message too_long_;
   Message shutting_down_msg_;
+  std::string join_notices_;            // begin_joins(): the batch's notice lines, LF included
+  std::vector<std::size_t> join_ends_;  // where each newcomer's notice ends in join_notices_
+  MemberId first_joiner_ = 0;           // id of the batch's first newcomer; ids count up by one
+  bool joining_ = false;
   MemberId next_id_ = 1;
   std::uint64_t next_guest_ = 1;
   bool shutting_down_ = false;
+};
+
+/// begin_joins() for its lifetime, end_joins() when it ends, whatever ends it; a null room is no batch.
+class JoinBatch {
+ public:
+  explicit JoinBatch(ChatRoom* room) noexcept : room_(room) {
+    if (room_ != nullptr) room_->begin_joins();
+  }
+  ~JoinBatch() {
+    if (room_ != nullptr) room_->end_joins();
+  }
+  JoinBatch(const JoinBatch&) = delete;
+  JoinBatch& operator=(const JoinBatch&) = delete;
+
+ private:
+  ChatRoom* room_;
 };
 
 }  // namespace dschat

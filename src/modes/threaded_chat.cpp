@@ -90,7 +90,8 @@ void flush_deferred(LockedRoom& shared) {
 
 void join_together(LockedRoom& shared, std::span<ChatMember* const> members) {
   const std::scoped_lock lock(shared.mutex);
-  const ChatOutputBatch batch;  // destroyed before the lock: the outputs it lists are alive
+  const ChatOutputBatch batch;          // destroyed before the lock: the outputs it lists are alive
+  const JoinBatch joins(&shared.room);  // one message per member for all the batch's notices
   for (ChatMember* member : members) {
     member->id_ = shared.room.join(member->output_);
     member->name_ = shared.room.name(member->id_);

@@ -272,3 +272,57 @@ TEST_CASE("ChatRoom raw mode") {
     CHECK(f.peer(2).last() == "* server shutting down");
   }
 }
+
+TEST_CASE("ChatRoom::begin_joins / end_joins") {
+  RoomFixture f;
+  f.join_quietly(2);
+
+  SUBCASE("a batch tells the others the same lines in one message each") {
+    {
+      const dschat::JoinBatch batch(&f.room);
+      f.join();
+      f.join();
+      f.join();
+      CHECK(f.peer(0).got.empty());  // held back until the batch ends
+    }
+    for (std::size_t i = 0; i < 2; ++i) {
+      REQUIRE(f.peer(i).got.size() == 1);
+      CHECK(*f.peer(i).got[0] == "* guest-3 joined\n* guest-4 joined\n* guest-5 joined\n");
+    }
+    CHECK(f.peer(0).got[0].get() == f.peer(1).got[0].get());  // formatted once, shared
+    REQUIRE(f.peer(2).got.size() == 2);
+    CHECK(*f.peer(2).got[0] == "* welcome guest-3 — 3 online — /help lists commands\n");
+    CHECK(*f.peer(2).got[1] == "* guest-4 joined\n* guest-5 joined\n");
+    REQUIRE(f.peer(3).got.size() == 2);
+    CHECK(*f.peer(3).got[1] == "* guest-5 joined\n");
+    CHECK(f.peer(4).texts() == Texts{"* welcome guest-5 — 5 online — /help lists commands"});
+  }
+
+  SUBCASE("the bytes are those of one join at a time") {
+    RoomFixture one;
+    one.join_quietly(2);
+    for (int i = 0; i < 3; ++i)
+      one.join();
+    {
+      const dschat::JoinBatch batch(&f.room);
+      for (int i = 0; i < 3; ++i)
+        f.join();
+    }
+    for (std::size_t p = 0; p < 5; ++p) {
+      std::string batched;
+      std::string single;
+      for (const auto& msg : f.peer(p).got)
+        batched += *msg;
+      for (const auto& msg : one.peer(p).got)
+        single += *msg;
+      CHECK(batched == single);
+    }
+  }
+
+  SUBCASE("an empty batch sends nothing, and joins after it notify at once again") {
+    { const dschat::JoinBatch batch(&f.room); }
+    CHECK(f.total() == 0);
+    f.join();
+    CHECK(f.peer(0).texts() == Texts{"* guest-3 joined"});
+  }
+}

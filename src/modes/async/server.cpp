@@ -77,6 +77,8 @@ Awaitable<void> Server::accept_loop() {
       co_await accept_pause_.async_wait(use_tuple);
       continue;
     }
+    // The joins of one turn tell each member in one message (ChatRoom::begin_joins).
+    const JoinBatch joins(context_.room);
     admit(std::move(socket));
     accept_waiting();
   }
