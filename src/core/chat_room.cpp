@@ -46,16 +46,19 @@ const ChatRoom::Member* ChatRoom::find(MemberId id) const {
 }
 
 void ChatRoom::send_to(Member& member, std::string_view text) {
+  release_joins();
   member.peer->send(make_message(text));
 }
 
 void ChatRoom::send_others(const Member& from, const Message& msg) {
+  release_joins();
   for (Member& m : members_) {
     if (m.id != from.id) m.peer->send(msg);
   }
 }
 
 void ChatRoom::send_all(const Message& msg) {
+  release_joins();
   for (Member& m : members_)
     m.peer->send(msg);
 }
@@ -80,7 +83,9 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
   Member& member = members_.back();
   scratch_.assign("* welcome ").append(member.name).append(" — ");
   scratch_.append(std::to_string(members_.size())).append(" online — /help lists commands");
-  send_to(member, scratch_);
+  // Straight to the newcomer, not through send_to(): held notices are all about members who came before
+  // it or after it, never owed to it before its welcome.
+  member.peer->send(make_message(scratch_));
   if (joining_) {
     if (join_ends_.empty()) first_joiner_ = id;
     join_notices_.append("* ").append(member.name).append(" joined\n");
@@ -98,6 +103,10 @@ void ChatRoom::begin_joins() noexcept {
 
 void ChatRoom::end_joins() noexcept {
   joining_ = false;
+  release_joins();
+}
+
+void ChatRoom::release_joins() noexcept {
   if (join_ends_.empty()) return;
   try {
     const Message all = std::make_shared<const std::string>(std::move(join_notices_));
@@ -191,6 +200,7 @@ void ChatRoom::relay(const Member& from, std::string_view before, std::string_vi
 }
 
 void ChatRoom::on_too_long(MemberId id) {
+  release_joins();
   if (Member* member = find(id)) member->peer->send(too_long_);
 }
 

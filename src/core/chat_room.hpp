@@ -85,6 +85,10 @@ class ChatRoom {
     bool quit = false;
   };
 
+  /// Sends the notices a batch holds back. Called before anything else the room sends, so that nothing
+  /// overtakes them: a newcomer's reader may already run inside the batch, and its /nick must follow its
+  /// "joined".
+  void release_joins() noexcept;
   Member* find(MemberId id);
   const Member* find(MemberId id) const;
   void send_to(Member& member, std::string_view text);

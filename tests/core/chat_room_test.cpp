@@ -326,3 +326,18 @@ TEST_CASE("ChatRoom::begin_joins / end_joins") {
     CHECK(f.peer(0).texts() == Texts{"* guest-3 joined"});
   }
 }
+
+TEST_CASE("ChatRoom: nothing overtakes the notices a batch holds back") {
+  // A newcomer's reader can run inside the batch (its first lines already waiting): its /nick, its lines
+  // and the room's replies must come after its "joined", as they would one join at a time.
+  RoomFixture f;
+  f.join_quietly(1);
+  const dschat::JoinBatch batch(&f.room);
+  const auto newcomer = f.join();
+  CHECK(f.room.on_line(newcomer, "/nick netcat") == LineResult::keep_open);
+  CHECK(f.room.on_line(newcomer, "hi") == LineResult::keep_open);
+  CHECK(f.room.on_line(newcomer, "/help") == LineResult::keep_open);
+  CHECK(f.peer(0).texts() == Texts{"* guest-2 joined", "* guest-2 is now netcat", "<netcat> hi"});
+  CHECK(f.peer(1).texts().size() == 3);  // welcome, nick notice, help
+  CHECK(f.peer(1).texts().front().starts_with("* welcome guest-2"));
+}
