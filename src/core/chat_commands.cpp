@@ -46,8 +46,7 @@ LineResult ChatRoom::handle_command(Member& member, std::string_view command, st
     member.quit_reason = sanitize(arg);
     return LineResult::close;
   } else if (is_command(command, "help")) {
-    release_joins();
-    member.peer->send(help_);
+    send_to(member, help_);
   } else {
     unknown_command(member, command);
   }

@@ -46,8 +46,12 @@ const ChatRoom::Member* ChatRoom::find(MemberId id) const {
 }
 
 void ChatRoom::send_to(Member& member, std::string_view text) {
+  send_to(member, make_message(text));
+}
+
+void ChatRoom::send_to(Member& member, const Message& msg) {
   release_joins();
-  member.peer->send(make_message(text));
+  member.peer->send(msg);
 }
 
 void ChatRoom::send_others(const Member& from, const Message& msg) {
@@ -200,8 +204,7 @@ void ChatRoom::relay(const Member& from, std::string_view before, std::string_vi
 }
 
 void ChatRoom::on_too_long(MemberId id) {
-  release_joins();
-  if (Member* member = find(id)) member->peer->send(too_long_);
+  if (Member* member = find(id)) send_to(*member, too_long_);
 }
 
 void ChatRoom::broadcast_shutdown() {

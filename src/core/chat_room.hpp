@@ -91,7 +91,9 @@ class ChatRoom {
   void release_joins() noexcept;
   Member* find(MemberId id);
   const Member* find(MemberId id) const;
+  // Every send of the room goes through these three (release_joins() first), but a newcomer's welcome.
   void send_to(Member& member, std::string_view text);
+  void send_to(Member& member, const Message& msg);
   void send_others(const Member& from, const Message& msg);
   void send_all(const Message& msg);
   LineResult handle_command(Member& member, std::string_view command, std::string_view arg);

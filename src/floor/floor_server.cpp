@@ -12,7 +12,6 @@
 // scripts/bench-compare.
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -20,10 +19,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -109,15 +108,13 @@ class Floor {
       return;
     }
     std::string_view lines = data.substr(0, last_lf + 1);
-    std::string joined;
     if (!client.partial.empty()) {
-      joined = std::move(client.partial) + std::string(lines);
-      client.partial.clear();
-      lines = joined;
+      client.partial.append(lines);  // completes the line the last read began
+      lines = client.partial;
     }
     for (auto& [fd, other] : clients_)
       if (other.get() != &client && other->fd >= 0) queue(*other, lines);
-    client.partial.assign(data.substr(last_lf + 1));
+    client.partial.assign(data.substr(last_lf + 1));  // lines is not used past this point
   }
 
   void queue(Client& client, std::string_view data) {

@@ -92,8 +92,8 @@ def test_broadcast_against_dschat_async_chat():
 def test_broadcast_flat_out_against_dschat_threaded_chat():
     # Client threads queue for each other and one of them writes for all (the combining flush): under a
     # flat-out load no line may be left waiting in a queue that nobody writes. On one core (the threads
-    # inherit the main thread's affinity) a woken writer often finds its work done by another thread
-    # before it runs: the wake-up bookkeeping must survive that.
+    # inherit the main thread's affinity), as the comparison runs it, where a woken writer can find its
+    # work done by another thread before it runs.
     server, port = start_server("serve", "--mode", "threaded", "--service", "chat", "--rate", 0, "--port", 0)
     os.sched_setaffinity(server.pid, {min(os.sched_getaffinity(0))})
     result, data = bench("broadcast", "--port", port, "--clients", 10, "--duration", 2, "--warmup", 0.3,
