@@ -9,7 +9,7 @@
 namespace dschat {
 
 namespace {
-constexpr const char* kPattern = "%Y-%m-%d %H:%M:%S.%e %n: %v";
+constexpr const char* log_pattern = "%Y-%m-%d %H:%M:%S.%e %n: %v";
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, bool verbose) {
@@ -23,7 +23,7 @@ std::shared_ptr<spdlog::logger> make_logger(const std::string& name, spdlog::sin
   // opens a file (or races another thread to it) to log its first line.
   tzset();
   auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
-  logger->set_pattern(kPattern);
+  logger->set_pattern(log_pattern);
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   logger->flush_on(spdlog::level::debug);
   return logger;

@@ -19,7 +19,7 @@ namespace dschat {
 
 ExitCode run_once(const ServeOptions& options, const ConnectionLog& log) {
   asio::io_context io;
-  auto acceptor = listen_on(io, options.host, options.port.value_or(default_port(ServeMode::once)));
+  auto acceptor = listen_on(io, options.host, port_of(options));
   announce_listening(acceptor);
 
   asio::ip::tcp::socket socket(io);

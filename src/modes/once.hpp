@@ -2,7 +2,7 @@
 
 #include "core/exit_code.hpp"
 #include "log/connection_logger.hpp"
-#include "modes/serve.hpp"
+#include "modes/serve_options.hpp"
 
 namespace dschat {
 

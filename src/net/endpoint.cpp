@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <asio/error.hpp>
 #include <asio/ip/address.hpp>
 #include <cctype>
 
@@ -11,6 +12,10 @@ namespace dschat {
 
 std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return fmt::format("{}:{}", asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string(),
+                       endpoint.port());
+  }
   if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
   return fmt::format("{}:{}", address.to_string(), endpoint.port());
 }
@@ -26,6 +31,17 @@ std::string describe(const std::error_code& error) {
   std::string text = error.message();
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
+}
+
+std::string disconnect_reason(const std::error_code& error) {
+  if (!error || error == asio::error::eof) return "eof";
+  // A reset shows up as ECONNRESET on a read and often as EPIPE on a write: to the people in the room both
+  // mean the same thing.
+  if (error == asio::error::connection_reset || error == asio::error::broken_pipe ||
+      error == asio::error::connection_aborted) {
+    return "connection reset";
+  }
+  return describe(error);
 }
 
 std::vector<asio::ip::tcp::endpoint> resolve(std::string_view host, std::uint16_t port, bool passive) {

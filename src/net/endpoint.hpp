@@ -9,7 +9,7 @@
 
 namespace dschat {
 
-/// "127.0.0.1:8080" or "[::1]:8080".
+/// "127.0.0.1:8080" or "[::1]:8080"; an IPv4 peer of a dual-stack listener shows as IPv4, not ::ffff:….
 std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint);
 
 /// "127.0.0.1:8080" or "[::1]:8080" for a host as the user typed it.
@@ -17,6 +17,10 @@ std::string format_host_port(std::string_view host, std::uint16_t port);
 
 /// An error code's message for a one-line report: "connection refused", "address already in use".
 std::string describe(const std::error_code& error);
+
+/// Why a connection ended, from the socket error that ended it: "eof" for none or a clean end of stream,
+/// "connection reset" for a reset, a broken pipe or an abort (DESIGN §2 wording), else describe(error).
+std::string disconnect_reason(const std::error_code& error);
 
 /// Resolves host:port for TCP (numeric addresses without a DNS lookup); throws Error on failure.
 std::vector<asio::ip::tcp::endpoint> resolve(std::string_view host, std::uint16_t port, bool passive);

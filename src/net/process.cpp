@@ -6,9 +6,9 @@
 
 namespace dschat {
 
-std::size_t raise_fd_limit() noexcept {
+std::optional<std::size_t> raise_fd_limit() noexcept {
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return std::nullopt;
   if (limit.rlim_cur < limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max;

@@ -15,7 +15,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #endif
 
-namespace dschat::async_mode {
+namespace dschat::async {
 
 #if __has_include(<asio/as_tuple.hpp>)
 using asio::as_tuple;
@@ -27,4 +27,4 @@ using asio::experimental::as_tuple;
 /// instead of an exception, so loops end with a break.
 inline constexpr auto use_tuple = as_tuple(asio::use_awaitable_t<Executor>{});
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

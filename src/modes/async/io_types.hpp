@@ -12,7 +12,7 @@
 #include <asio/ip/tcp.hpp>
 #include <chrono>
 
-namespace dschat::async_mode {
+namespace dschat::async {
 
 using Executor = asio::io_context::executor_type;
 template <typename T>
@@ -21,4 +21,4 @@ using Socket = asio::basic_stream_socket<asio::ip::tcp, Executor>;
 using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                          asio::wait_traits<std::chrono::steady_clock>, Executor>;
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

@@ -1,5 +1,7 @@
 #include "modes/async/server.hpp"
 
+#include <unistd.h>
+
 #include <asio/co_spawn.hpp>
 #include <csignal>
 #include <cstdio>
@@ -8,20 +10,12 @@
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
-#include "net/endpoint.hpp"
 #include "net/listener.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 namespace {
 
 constexpr std::size_t read_buffer_size = 64 * 1024;
-
-// After EMFILE the pending connection stays in the backlog and the acceptor stays readable: retrying at
-// once would spin the loop at 100% until a descriptor frees up.
-constexpr auto accept_backoff = std::chrono::milliseconds(100);
-
-// Connections taken from the backlog per turn of the loop (see accept_waiting).
-constexpr std::size_t accept_batch = 64;
 
 constexpr std::string_view shutdown_reason = "server shutting down";
 
@@ -49,87 +43,51 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                  on_session_end(session, error);
                }},
       shutting_down_(make_message(protocol::shutting_down)),
-      acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::async)))),
-      signals_(io_.get_executor()),
-      accept_pause_(io_) {
-  if (options.service.value_or(default_service(ServeMode::async)) == Service::chat) {
+      acceptor_(listen_on(io_, options.host, port_of(options))),
+      accept_loop_(acceptor_, true, log, [this](std::vector<Accepted>& batch) { admit(batch); }),
+      signals_(io_.get_executor()) {
+  if (service_of(options) == Service::chat) {
     room_.emplace(ChatRoomOptions{options.raw, options.max_line});
     context_.room = &*room_;
   }
 }
 
 ExitCode Server::run() {
-  acceptor_.non_blocking(true);  // accept_waiting() must not wait for a connection
   announce_listening(acceptor_);
-  asio::co_spawn(io_, accept_loop(), rethrow);
+  accept_loop_.start();
   asio::co_spawn(io_, watch_signals(), rethrow);
   io_.run();  // returns once the listener, the signal watcher and every session have finished
   return ExitCode::ok;
 }
 
-Awaitable<void> Server::accept_loop() {
-  while (!stopping_) {
-    auto [error, socket] = co_await acceptor_.async_accept(io_.get_executor(), use_tuple);
-    if (stopping_ || error == asio::error::operation_aborted) break;
-    if (error) {
-      log_.logger().warn("accept failed: {}", describe(error));
-      accept_pause_.expires_after(accept_backoff);
-      co_await accept_pause_.async_wait(use_tuple);
-      continue;
+void Server::admit(std::vector<Accepted>& batch) {
+  // The joins of one turn tell each member in one message (ChatRoom::begin_joins): accepted one per turn,
+  // a storm of N connections would cost each member N writes of one notice each.
+  const JoinBatch joins(context_.room);
+  for (Accepted& accepted : batch) {
+    if (sessions_.size() >= options_.max_clients) {
+      refuse_full(accepted, log_);
+    } else {
+      start_session(accepted);
     }
-    // The joins of one turn tell each member in one message (ChatRoom::begin_joins).
-    const JoinBatch joins(context_.room);
-    admit(std::move(socket));
-    accept_waiting();
   }
 }
 
-void Server::accept_waiting() {
-  // Every join queues a notice for every member. Accepted one per turn of the loop, a storm of N
-  // connections makes each member's writer wake N times and send one notice per write: N² syscalls. Taken
-  // together, the joins of a batch leave each member's writer one write for all their notices.
-  for (std::size_t taken = 1; taken < accept_batch && !stopping_; ++taken) {
-    std::error_code error;
-    Socket socket = acceptor_.accept(io_.get_executor(), error);
-    if (error) return;  // would_block: nobody waits; a real failure comes back to async_accept
-    admit(std::move(socket));
-  }
-}
-
-void Server::admit(Socket socket) {
-  if (sessions_.size() >= options_.max_clients) {
-    reject(socket);
-  } else {
-    start_session(std::move(socket));
-  }
-}
-
-void Server::start_session(Socket socket) {
-  auto session = std::make_shared<Session>(std::move(socket), context_);
+void Server::start_session(Accepted& accepted) {
+  std::shared_ptr<Session> session;
   try {
+    Socket socket(io_.get_executor(), accepted.remote.protocol(), accepted.fd);
+    accepted.fd = -1;  // the socket owns it
+    session = std::make_shared<Session>(std::move(socket), std::move(accepted.peer), context_);
     session->open();
   } catch (const std::exception& e) {
     // Most likely out of memory: refuse this one client, keep serving the others.
     log_.logger().error("cannot start a session: {}", e.what());
+    if (accepted.fd >= 0) ::close(accepted.fd);
     return;
   }
   sessions_.insert(session);
   session->start();
-}
-
-void Server::reject(Socket& socket) {
-  std::error_code error;
-  ConnectionStats stats;
-  stats.peer = format_endpoint(socket.remote_endpoint(error));
-  stats.reason = "server full";
-  log_.connected(stats.peer);
-  // A new socket's send buffer is empty, so this short write completes at once and never blocks the loop.
-  const std::string line = std::string(protocol::server_full) + "\n";
-  socket.write_some(asio::buffer(line), error);
-  if (!error) stats.lines_out = 1;
-  socket.shutdown(Socket::shutdown_send, error);
-  socket.close(error);
-  log_.disconnected(stats);
 }
 
 Awaitable<void> Server::watch_signals() {
@@ -148,9 +106,9 @@ void Server::begin_shutdown(int signal_number) {
   stopping_ = true;
   log_.logger().info("{}: shutting down, clients connected: {}", signal_name(signal_number),
                      sessions_.size());
+  accept_loop_.stop();
   std::error_code ignored;
   acceptor_.close(ignored);
-  accept_pause_.cancel();
   if (room_) {
     room_->broadcast_shutdown();
   } else {
@@ -176,4 +134,10 @@ void Server::on_session_end(const std::shared_ptr<Session>& session, const std::
   }
 }
 
-}  // namespace dschat::async_mode
+ExitCode run_server(const ServeOptions& options, const ConnectionLog& log) {
+  check_fd_limit(options.max_clients, log);
+  Server server(options, log);
+  return server.run();
+}
+
+}  // namespace dschat::async

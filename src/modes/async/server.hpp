@@ -14,13 +14,18 @@
 #include "modes/async/io_types.hpp"
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
-#include "modes/serve.hpp"
+#include "modes/serve_options.hpp"
+#include "net/accept_loop.hpp"
 #include "net/termination_signals.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 
-/// The async server: a listener coroutine that starts one Session per client, the chat room they share,
-/// and the signal watcher that shuts everything down. Everything runs on one io_context thread.
+/// serve --mode async: one event-loop thread, C++20 coroutines; chat service by default, echo on request.
+/// Runs until SIGINT/SIGTERM, then tells the clients, flushes for up to 2 s and returns ok.
+ExitCode run_server(const ServeOptions& options, const ConnectionLog& log);
+
+/// The async server: the accept loop that starts one Session per client, the chat room they share, and
+/// the signal watcher that shuts everything down. Everything runs on one io_context thread.
 class Server {
  public:
   /// Listens on the options' address (throws Error when it cannot) and installs the signal handlers.
@@ -30,14 +35,11 @@ class Server {
   ExitCode run();
 
  private:
-  Awaitable<void> accept_loop();
-  /// Accepts the connections already waiting, up to a batch, without waiting for more.
-  void accept_waiting();
-  /// Starts a session for socket, or turns it away when --max-clients are connected.
-  void admit(Socket socket);
+  /// Starts a session for each connection of one accept turn (their joins announced together), or turns
+  /// it away when --max-clients are connected.
+  void admit(std::vector<Accepted>& batch);
   Awaitable<void> watch_signals();
-  void start_session(Socket socket);
-  void reject(Socket& socket);
+  void start_session(Accepted& accepted);
   void begin_shutdown(int signal_number);
   void on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error);
 
@@ -51,10 +53,10 @@ class Server {
   Message shutting_down_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
+  AcceptLoop accept_loop_;
   TerminationSignals signals_;
-  Timer accept_pause_;  // backs off after an accept failure such as EMFILE
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;
 };
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

@@ -1,14 +1,12 @@
 #include "modes/async/session.hpp"
 
-#include <asio/bind_cancellation_slot.hpp>
 #include <asio/co_spawn.hpp>
 #include <utility>
 
 #include "modes/async/asio_compat.hpp"
-#include "modes/async/disconnect_reason.hpp"
 #include "net/endpoint.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
@@ -20,26 +18,17 @@ constexpr auto flush_budget = std::chrono::seconds(2);
 // lines and close, short enough that a client keeping its socket open does not hold up a shutdown.
 constexpr auto linger = std::chrono::seconds(1);
 
-/// What a coroutine of the session threw, as a disconnect reason.
-std::string what(const std::exception_ptr& error) {
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "internal error";
-  }
-}
-
 }  // namespace
 
-Session::Session(Socket socket, const SessionContext& context)
+Session::Session(Socket socket, std::string peer, const SessionContext& context)
     : socket_(std::move(socket)),
       context_(context),
       outbox_(context.options.max_queue),
       framer_(context.options.max_line),
       bucket_(context.options.rate, context.options.burst, Clock::now()),
-      timer_(socket_.get_executor()) {}
+      timer_(socket_.get_executor()) {
+  stats_.peer = std::move(peer);
+}
 
 Session::~Session() {
   leave_room();  // only if close() could not: the room must never keep a pointer to a destroyed peer
@@ -48,9 +37,6 @@ Session::~Session() {
 void Session::open() {
   started_ = Clock::now();
   std::error_code error;
-  stats_.peer = format_endpoint(socket_.remote_endpoint(error));
-  if (error) stats_.peer = "unknown peer";
-  socket_.set_option(asio::ip::tcp::no_delay(true), error);
   // The reader waits for readiness and then reads into the loop's shared buffer; it must never block.
   socket_.non_blocking(true, error);
   if (error) fail(describe(error));
@@ -65,37 +51,6 @@ void Session::open() {
 
 void Session::start() {
   spawn_reader();
-}
-
-void Session::spawn_reader() {
-  asio::co_spawn(socket_.get_executor(), read_loop(),
-                 [self = shared_from_this()](const std::exception_ptr& error, ReadState state) {
-                   if (error) self->fail(what(error));
-                   if (state == ReadState::drained && !self->reading_done_) {
-                     self->wait_readable();
-                   } else {
-                     self->finish_reading();
-                   }
-                 });
-}
-
-void Session::wait_readable() {
-  // A plain callback, not a coroutine: most clients of a chat server are idle most of the time, and this
-  // pending wait is all such a client holds (docs/robustness.md §3).
-  socket_.async_wait(asio::socket_base::wait_read,
-                     asio::bind_cancellation_slot(read_stop_.slot(),
-                                                  [self = shared_from_this()](const std::error_code& error) {
-                                                    self->on_readable(error);
-                                                  }));
-}
-
-void Session::on_readable(const std::error_code& error) {
-  if (error && !reading_done_) fail(disconnect_reason(error));
-  if (reading_done_) {
-    finish_reading();  // stop() or fail() cancelled the wait
-  } else {
-    spawn_reader();
-  }
 }
 
 void Session::finish_reading() {
@@ -122,23 +77,6 @@ Awaitable<void> Session::close() {
   context_.log.disconnected(stats_);
 }
 
-void Session::send(const Message& msg) {
-  if (failed_) return;
-  const bool was_empty = outbox_.empty();
-  if (!outbox_.push(msg)) {
-    // The outbox may hold lines its writer has not had a turn to offer the kernel yet: one burst of reads
-    // (after the loop was held up, or one large read) fans out before any writer runs. Offer them now, and
-    // cut the client only if its socket will not take them either.
-    write_now();
-    if (failed_) return;
-    if (!outbox_.push(msg)) {
-      fail(context_.too_slow);
-      return;
-    }
-  }
-  if (was_empty) schedule_flush();
-}
-
 void Session::stop(std::string_view reason) {
   if (reading_done_) return;
   set_reason(reason, true);
@@ -155,11 +93,6 @@ void Session::fail(std::string_view reason) {
   std::error_code ignored;
   socket_.cancel(ignored);  // the pending waits complete with operation_aborted
   if (!closing_) timer_.cancel();
-}
-
-void Session::end_reading(std::string_view reason) {
-  set_reason(reason, false);
-  reading_done_ = true;
 }
 
 void Session::set_reason(std::string_view reason, bool tell_room) {
@@ -197,4 +130,4 @@ Awaitable<void> Session::drain(Clock::time_point deadline) {
   }
 }
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

@@ -1,12 +1,9 @@
 #pragma once
 
-#include <sys/uio.h>
-
 #include <asio/cancellation_signal.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
-#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -19,7 +16,7 @@
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 
 /// One client of the async server. Owns its socket, outbox, framer and flood limiter.
 ///
@@ -34,8 +31,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// A session for an accepted, connected socket; context must outlive it.
-  Session(Socket socket, const SessionContext& context);
+  /// A session for an accepted, connected socket whose printable address is peer; context must outlive it.
+  Session(Socket socket, std::string peer, const SessionContext& context);
   ~Session() override;
 
   Session(const Session&) = delete;
@@ -63,17 +60,34 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
  private:
   enum class ReadState { drained, done };
 
-  /// Reads while the socket has data, pausing for the flood limit: drained when the socket is empty,
-  /// done when reading has ended.
-  Awaitable<ReadState> read_loop();
-  void spawn_reader();
-  /// Waits for the socket to become readable without a coroutine, then spawns the next reader.
-  void wait_readable();
-  void on_readable(const std::error_code& error);
+  // Lifecycle (session.cpp)
   /// Reading has ended: leaves the room and spawns close().
   void finish_reading();
   /// Leaves the room, flushes within the flush budget, closes, logs.
   Awaitable<void> close();
+  /// After our FIN: reads and drops what the client still sends, until its EOF, the linger or deadline.
+  Awaitable<void> drain(Clock::time_point deadline);
+  /// Records why the connection ends (the first reason wins); tell_room: the others are told it too.
+  void set_reason(std::string_view reason, bool tell_room);
+  void leave_room() noexcept;
+
+  // Reading (session_reader.cpp)
+  void spawn_reader();
+  /// Waits for the socket to become readable without a coroutine, then spawns the next reader.
+  void wait_readable();
+  void on_readable(const std::error_code& error);
+  /// Reads while the socket has data, pausing for the flood limit: drained when the socket is empty,
+  /// done when reading has ended.
+  Awaitable<ReadState> read_loop();
+  /// Frames data; with a flood limit only whole lines while tokens last. Returns the bytes used.
+  std::size_t feed(std::string_view data);
+  /// Handles one framed event; false stops reading.
+  bool on_frame(FrameKind kind, std::string_view line);
+  /// Keeps the part of the shared read buffer a flood pause left unread.
+  void keep_unread(std::string_view rest);
+  void end_reading(std::string_view reason);
+
+  // Writing (session_writer.cpp)
   /// Writes what send() queued during this turn of the loop, after the turn: one write for all of it.
   void schedule_flush();
   void flush();
@@ -83,21 +97,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   Awaitable<void> write_loop();
   /// After reading ended: writes everything queued, waiting for the client, until deadline.
   Awaitable<void> flush_for_close(Clock::time_point deadline);
-  Awaitable<void> drain(Clock::time_point deadline);
-
-  /// Frames data; with a flood limit only whole lines while tokens last. Returns the bytes used.
-  std::size_t feed(std::string_view data);
-  /// Handles one framed event; false stops reading.
-  bool on_frame(FrameKind kind, std::string_view line);
-  /// Keeps the part of the shared read buffer a flood pause left unread.
-  void keep_unread(std::string_view rest);
-  void end_reading(std::string_view reason);
-  void set_reason(std::string_view reason, bool tell_room);
-  void leave_room() noexcept;
   /// Hands queued lines to the kernel without waiting, until the outbox is empty (true) or the socket is
   /// full (false); a write error fails the session (false).
   bool write_now();
-  void count_sent(std::span<const iovec> pieces, std::size_t written) noexcept;
 
   Socket socket_;
   const SessionContext& context_;
@@ -121,4 +123,4 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool writing_ = false;  // the writer coroutine exists
 };
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

@@ -9,9 +9,9 @@
 #include "core/chat_room.hpp"
 #include "core/message.hpp"
 #include "log/connection_logger.hpp"
-#include "modes/serve.hpp"
+#include "modes/serve_options.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 
 class Session;
 
@@ -27,4 +27,4 @@ struct SessionContext {
   std::function<void(const std::shared_ptr<Session>&, const std::exception_ptr& error)> ended;
 };
 
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

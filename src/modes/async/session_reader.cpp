@@ -2,15 +2,64 @@
 // for more is Session::wait_readable()), framing, and the flood limiter that pauses reading (TCP
 // backpressure: the client's lines wait in its own socket buffer).
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/co_spawn.hpp>
 #include <asio/post.hpp>
 #include <cstring>
+#include <exception>
+#include <string>
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
-#include "modes/async/disconnect_reason.hpp"
 #include "modes/async/session.hpp"
+#include "net/endpoint.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
+namespace {
+
+/// What a coroutine of the session threw, as a disconnect reason.
+std::string what(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "internal error";
+  }
+}
+
+}  // namespace
+
+void Session::spawn_reader() {
+  asio::co_spawn(socket_.get_executor(), read_loop(),
+                 [self = shared_from_this()](const std::exception_ptr& error, ReadState state) {
+                   if (error) self->fail(what(error));
+                   if (state == ReadState::drained && !self->reading_done_) {
+                     self->wait_readable();
+                   } else {
+                     self->finish_reading();
+                   }
+                 });
+}
+
+void Session::wait_readable() {
+  // A plain callback, not a coroutine: most clients of a chat server are idle most of the time, and this
+  // pending wait is all such a client holds (docs/robustness.md §3).
+  socket_.async_wait(asio::socket_base::wait_read,
+                     asio::bind_cancellation_slot(read_stop_.slot(),
+                                                  [self = shared_from_this()](const std::error_code& error) {
+                                                    self->on_readable(error);
+                                                  }));
+}
+
+void Session::on_readable(const std::error_code& error) {
+  if (error && !reading_done_) fail(disconnect_reason(error));
+  if (reading_done_) {
+    finish_reading();  // stop() or fail() cancelled the wait
+  } else {
+    spawn_reader();
+  }
+}
 
 Awaitable<Session::ReadState> Session::read_loop() {
   const std::span<char> buffer = context_.read_buffer;
@@ -115,4 +164,9 @@ void Session::keep_unread(std::string_view rest) {
   backlog_used_ = 0;
 }
 
-}  // namespace dschat::async_mode
+void Session::end_reading(std::string_view reason) {
+  set_reason(reason, false);
+  reading_done_ = true;
+}
+
+}  // namespace dschat::async

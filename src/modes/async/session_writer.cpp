@@ -2,7 +2,6 @@
 // to the room) leaves after that turn in one gathered write. Only a client whose socket buffer is full gets
 // a writer coroutine, which waits for it to read; an idle or keeping-up client holds no writer at all.
 
-#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include <array>
@@ -10,13 +9,13 @@
 #include <asio/error.hpp>
 #include <asio/post.hpp>
 #include <asio/socket_base.hpp>
-#include <cerrno>
 
 #include "modes/async/asio_compat.hpp"
-#include "modes/async/disconnect_reason.hpp"
 #include "modes/async/session.hpp"
+#include "net/endpoint.hpp"
+#include "net/send_queued.hpp"
 
-namespace dschat::async_mode {
+namespace dschat::async {
 namespace {
 
 // Pieces per sendmsg: the kernel's limit (IOV_MAX). Asio's write_some would split at 64, and after a busy
@@ -25,6 +24,23 @@ namespace {
 constexpr std::size_t max_pieces = 1024;
 
 }  // namespace
+
+void Session::send(const Message& msg) {
+  if (failed_) return;
+  const bool was_empty = outbox_.empty();
+  if (!outbox_.push(msg)) {
+    // The outbox may hold lines its writer has not had a turn to offer the kernel yet: one burst of reads
+    // (after the loop was held up, or one large read) fans out before any writer runs. Offer them now, and
+    // cut the client only if its socket will not take them either.
+    write_now();
+    if (failed_) return;
+    if (!outbox_.push(msg)) {
+      fail(context_.too_slow);
+      return;
+    }
+  }
+  if (was_empty) schedule_flush();
+}
 
 void Session::schedule_flush() {
   if (flush_scheduled_ || writing_ || closing_) return;
@@ -74,47 +90,13 @@ Awaitable<void> Session::flush_for_close(Clock::time_point deadline) {
 }
 
 bool Session::write_now() {
+  // The socket is non-blocking: gathered writes take what the kernel accepts now, without the round trip
+  // through the loop that an async_write costs.
   std::array<iovec, max_pieces> pieces;  // 16 KiB, on the thread's stack: write_now() is not a coroutine
-  while (!outbox_.empty()) {
-    std::size_t count = 0;
-    std::size_t bytes = 0;
-    outbox_.gather(
-        [&](const char* data, std::size_t size) {
-          pieces[count++] = iovec{const_cast<char*>(data), size};
-          bytes += size;
-        },
-        pieces.size());
-    // The socket is non-blocking: one gathered write takes what the kernel accepts now, without the round
-    // trip through the loop that an async_write costs.
-    msghdr header{};
-    header.msg_iov = pieces.data();
-    header.msg_iovlen = count;
-    const ssize_t sent = ::sendmsg(socket_.native_handle(), &header, MSG_NOSIGNAL);
-    std::size_t written = 0;
-    std::error_code error;
-    if (sent >= 0) {
-      written = static_cast<std::size_t>(sent);
-    } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      error = std::error_code(errno, asio::error::get_system_category());  // as Asio reports them
-    }
-    count_sent(std::span<const iovec>(pieces.data(), count), written);
-    outbox_.consume(written);
-    if (error) {
-      fail(disconnect_reason(error));
-      return false;
-    }
-    if (written < bytes) return false;
-  }
-  return true;
+  const SendResult result = send_queued(socket_.native_handle(), outbox_, pieces);
+  stats_.lines_out += result.messages;
+  if (result.error) fail(disconnect_reason(result.error));
+  return result.drained();
 }
 
-void Session::count_sent(std::span<const iovec> pieces, std::size_t written) noexcept {
-  // Each piece ends a message (the first may be the rest of one): a fully written piece is a line out.
-  for (const auto& piece : pieces) {
-    if (written < piece.iov_len) return;
-    written -= piece.iov_len;
-    ++stats_.lines_out;
-  }
-}
-
-}  // namespace dschat::async_mode
+}  // namespace dschat::async

@@ -30,11 +30,11 @@ IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
       read_buffer_(16 * 1024),
       progress_wake_(io_.get_executor()),
       result_(new_result(options)) {
-  const std::size_t limit = raise_fd_limit();
-  if (options.clients + spare_fds > limit) {
+  const auto limit = raise_fd_limit();
+  if (limit && options.clients + spare_fds > *limit) {
     throw Error(
         fmt::format("{} connections need more open files than the limit of {} (raise it with ulimit -n)",
-                    options.clients, limit));
+                    options.clients, *limit));
   }
   sockets_.reserve(options.clients);
   for (std::size_t i = 0; i < options.clients; ++i)

@@ -27,7 +27,7 @@ namespace {
 
 // After /quit (typed, or sent at end of input) the server normally closes at once; this is the wait
 // for one that does not (DESIGN §4).
-constexpr std::chrono::seconds kQuitWait{1};
+constexpr std::chrono::seconds quit_wait{1};
 
 bool closed_by_peer(const std::error_code& error) noexcept {
   return error == asio::error::eof || error == asio::error::connection_reset ||
@@ -138,12 +138,12 @@ class ChatClient {
     begin_quit();
   }
 
-  /// Stops reading input and gives the server kQuitWait to close the connection.
+  /// Stops reading input and gives the server quit_wait to close the connection.
   void begin_quit() {
     quitting_ = true;
     if (editor_) editor_->close();
     if (reader_) reader_->stop();
-    quit_timer_.expires_after(kQuitWait);
+    quit_timer_.expires_after(quit_wait);
     quit_timer_.async_wait([this](const std::error_code& error) {
       if (!error) finish(ExitCode::ok);
     });

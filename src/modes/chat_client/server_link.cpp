@@ -17,7 +17,7 @@ void rethrow(const std::exception_ptr& error) {
 }
 
 // One write carries at most this much, so a long queue is sent in few system calls.
-constexpr std::size_t kWriteChunk = 64 * 1024;
+constexpr std::size_t write_chunk = 64 * 1024;
 
 }  // namespace
 
@@ -88,7 +88,7 @@ asio::awaitable<void> ServerLink::write_loop() {
       continue;
     }
     chunk.clear();
-    while (!queue_.empty() && (chunk.empty() || chunk.size() + queue_.front().size() <= kWriteChunk)) {
+    while (!queue_.empty() && (chunk.empty() || chunk.size() + queue_.front().size() <= write_chunk)) {
       chunk += queue_.front();
       queue_.pop_front();
     }

@@ -1,19 +1,17 @@
-#include "modes/threaded_connection.hpp"
+#include "modes/threaded/connection.hpp"
 
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <asio/error.hpp>
 #include <utility>
 
-#include "net/endpoint.hpp"
 #include "net/graceful_close.hpp"
 
-namespace dschat {
+namespace dschat::threaded {
 
 namespace {
 // Once the server is stopping, a peer that keeps talking must not hold up the exit.
-constexpr std::chrono::milliseconds kStoppingLinger{200};
+constexpr std::chrono::milliseconds stopping_linger{200};
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, std::string peer)
@@ -43,7 +41,7 @@ void Connection::close(std::chrono::milliseconds linger) noexcept {
     const std::scoped_lock lock(mutex_);
     open_ = false;
   }
-  close_gracefully(socket_, stop_requested() ? std::min(linger, kStoppingLinger) : linger);
+  close_gracefully(socket_, stop_requested() ? std::min(linger, stopping_linger) : linger);
 }
 
 bool take_token(TokenBucket& bucket) noexcept {
@@ -62,15 +60,4 @@ void pace(TokenBucket& bucket, Connection& connection) {
   if (take_token(bucket)) pause_reading(bucket, connection);
 }
 
-std::string disconnect_reason(const std::error_code& error) {
-  if (!error || error == asio::error::eof) return "eof";
-  // A reset shows up as ECONNRESET on a read and often as EPIPE on a write: to the people in the room both
-  // mean the same thing.
-  if (error == asio::error::connection_reset || error == asio::error::broken_pipe ||
-      error == asio::error::connection_aborted) {
-    return "connection reset";
-  }
-  return describe(error);
-}
-
-}  // namespace dschat
+}  // namespace dschat::threaded

@@ -1,15 +1,17 @@
 // The echo service of the threaded server: one thread per client that reads a line and writes the reply
 // itself. A client that stops reading only blocks its own thread, which is the point of this model.
 
+#include "modes/threaded/echo.hpp"
+
 #include <asio/write.hpp>
 #include <chrono>
 #include <string>
 
 #include "core/protocol.hpp"
-#include "modes/threaded_clients.hpp"
+#include "net/endpoint.hpp"
 #include "net/line_reader.hpp"
 
-namespace dschat {
+namespace dschat::threaded {
 
 void serve_echo_client(Connection& connection, const ServeOptions& options, const ConnectionLog& log) {
   const auto started = std::chrono::steady_clock::now();
@@ -58,4 +60,4 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
   log.disconnected(stats);
 }
 
-}  // namespace dschat
+}  // namespace dschat::threaded

@@ -1,14 +1,15 @@
 // The thread-per-connection server. The main thread runs a small io_context that only accepts, handles
 // signals, reaps finished client threads and times the shutdown; every client gets a std::jthread doing
-// blocking I/O on its own socket (see threaded_echo.cpp, threaded_chat.cpp).
+// blocking I/O on its own socket (echo.cpp, chat.cpp).
 
-#include "modes/threaded.hpp"
+#include "modes/threaded/server.hpp"
+
+#include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <memory>
@@ -18,47 +19,36 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/protocol.hpp"
-#include "modes/threaded_clients.hpp"
-#include "net/endpoint.hpp"
+#include "modes/threaded/chat.hpp"
+#include "modes/threaded/echo.hpp"
+#include "net/accept_loop.hpp"
 #include "net/listener.hpp"
-#include "net/process.hpp"
 #include "net/termination_signals.hpp"
 
-namespace dschat {
+namespace dschat::threaded {
 
 namespace {
 
 // After a signal, clients get this long to receive what is queued for them; then they are cut off, so
 // the process ends well within the 2 s of DESIGN §3 even on a loaded machine.
-constexpr std::chrono::milliseconds kFlushDeadline{1200};
+constexpr std::chrono::milliseconds flush_deadline{1200};
 
-// When accept fails for lack of descriptors or memory, trying again at once would spin.
-constexpr std::chrono::milliseconds kAcceptRetry{100};
-
-// Connections taken from the backlog per turn (see take_waiting): their room joins go together.
-constexpr std::size_t kAcceptBatch = 64;
-
-bool is_resource_shortage(const std::error_code& error) {
-  return error == std::errc::too_many_files_open || error == std::errc::too_many_files_open_in_system ||
-         error == std::errc::no_buffer_space || error == std::errc::not_enough_memory;
-}
-
-class ThreadedServer {
+class Server {
  public:
-  ThreadedServer(const ServeOptions& options, const ConnectionLog& log)
+  Server(const ServeOptions& options, const ConnectionLog& log)
       : options_(options),
         log_(log),
         signals_(io_.get_executor()),
-        acceptor_(listen_on(io_, options.host, options.port.value_or(default_port(ServeMode::threaded)))) {
-    if (options.service.value_or(default_service(ServeMode::threaded)) == Service::chat) {
+        acceptor_(listen_on(io_, options.host, port_of(options))),
+        accept_loop_(acceptor_, false, log, [this](std::vector<Accepted>& batch) { admit(batch); }) {
+    if (service_of(options) == Service::chat) {
       // Leave notices are written through from this thread, a batch of them at a time.
       room_.emplace(ChatRoomOptions{options.raw, options.max_line},
-                    [this] { asio::post(io_, [this] { flush_deferred(*room_); }); });
+                    [this] { asio::post(io_, [this] { room_->flush_deferred(); }); });
     }
   }
 
-  ~ThreadedServer() {
+  ~Server() {
     // Only reached early through an exception: wake every thread so that the jthreads can join.
     for (auto& [id, client] : clients_) {
       client.connection->request_stop();
@@ -66,15 +56,14 @@ class ThreadedServer {
     }
   }
 
-  ThreadedServer(const ThreadedServer&) = delete;
-  ThreadedServer& operator=(const ThreadedServer&) = delete;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   /// Serves until signalled and every client thread has been joined.
   ExitCode run() {
-    acceptor_.non_blocking(true);  // take_waiting() must not wait for a connection
     announce_listening(acceptor_);
     wait_for_signal();
-    accept();
+    accept_loop_.start();
     io_.run();
     return ExitCode::ok;
   }
@@ -100,66 +89,38 @@ class ThreadedServer {
     });
   }
 
-  void accept() {
-    const asio::any_io_executor executor = sockets_.get_executor();
-    acceptor_.async_accept(executor, [this](const std::error_code& error, asio::ip::tcp::socket socket) {
-      if (stopping_ || error == asio::error::operation_aborted) return;
-      if (error && is_resource_shortage(error)) {
-        log_.logger().warn("cannot accept: {}; retrying", describe(error));
-        retry_.expires_after(kAcceptRetry);
-        retry_.async_wait([this](const std::error_code& cancelled) {
-          if (!cancelled && !stopping_) accept();
-        });
-        return;
-      }
-      // Any other failure belongs to one connection attempt (ECONNABORTED…), not to the server.
-      if (!error) {
-        std::vector<asio::ip::tcp::socket> sockets;
-        sockets.push_back(std::move(socket));
-        take_waiting(sockets);
-        admit(sockets);
-      }
-      accept();
-    });
-  }
-
-  /// Adds the connections already waiting in the backlog, up to kAcceptBatch in all.
-  void take_waiting(std::vector<asio::ip::tcp::socket>& sockets) {
-    const asio::any_io_executor executor = sockets_.get_executor();
-    while (sockets.size() < kAcceptBatch) {
-      std::error_code error;
-      asio::ip::tcp::socket socket = acceptor_.accept(executor, error);
-      if (error) return;  // would_block: nobody waits; a real failure comes back to async_accept
-      sockets.push_back(std::move(socket));
-    }
-  }
-
-  /// Sets up the clients, seats the chat members in the room together, then starts their threads.
-  void admit(std::vector<asio::ip::tcp::socket>& sockets) {
+  /// Sets up the clients of one accept turn, seats the chat members in the room together, then starts
+  /// their threads.
+  void admit(std::vector<Accepted>& batch) {
     std::vector<std::uint64_t> admitted;
     std::vector<ChatMember*> members;
-    for (auto& socket : sockets) {
-      std::error_code ignored;
-      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      std::string peer = format_endpoint(socket.remote_endpoint(ignored));
+    for (Accepted& accepted : batch) {
       if (clients_.size() >= options_.max_clients) {
-        reject_full(socket, peer);
+        refuse_full(accepted, log_);
+        continue;
+      }
+      std::optional<asio::ip::tcp::socket> socket;
+      try {
+        socket.emplace(sockets_, accepted.remote.protocol(), accepted.fd);
+      } catch (const std::system_error& e) {
+        log_.logger().error("cannot serve {}: {}", accepted.peer, e.what());
+        ::close(accepted.fd);
         continue;
       }
       const std::uint64_t id = next_id_++;
       Client& client = clients_[id];
-      client.connection = std::make_unique<Connection>(std::move(socket), std::move(peer));
       try {
+        client.connection = std::make_unique<Connection>(std::move(*socket), accepted.peer);
         if (room_) client.chat = std::make_unique<ChatMember>(*client.connection, *room_, options_.max_queue);
-      } catch (const std::exception& e) {  // no thread or no memory for its writer: refuse this client
-        log_.logger().error("cannot serve {}: {}", client.connection->peer(), e.what());
+      } catch (const std::exception& e) {  // no memory, or no thread for its writer: refuse this client
+        log_.logger().error("cannot serve {}: {}", accepted.peer, e.what());
         clients_.erase(id);  // closes the socket
         continue;
       }
       admitted.push_back(id);
       if (room_) members.push_back(client.chat.get());
     }
-    if (room_) join_together(*room_, members);
+    if (room_) ChatMember::join_together(*room_, members);
     for (const std::uint64_t id : admitted)
       start_thread(id);
   }
@@ -192,17 +153,6 @@ class ThreadedServer {
     }
   }
 
-  /// Past --max-clients: one line and a close, done here because the point is not to start a thread.
-  void reject_full(asio::ip::tcp::socket& socket, const std::string& peer) {
-    log_.connected(peer);
-    static const std::string line = std::string(protocol::server_full) + '\n';
-    std::error_code ignored;
-    asio::write(socket, asio::buffer(line), ignored);  // a fresh socket's send buffer is empty: no block
-    socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    socket.close(ignored);
-    log_.disconnected(ConnectionStats{peer, {}, "server full", {}, 0, 1});
-  }
-
   void reap(std::uint64_t id) {
     const auto it = clients_.find(id);
     if (it == clients_.end()) return;
@@ -213,17 +163,14 @@ class ThreadedServer {
 
   void begin_shutdown() {
     stopping_ = true;
+    accept_loop_.stop();
     std::error_code ignored;
     acceptor_.close(ignored);
-    retry_.cancel();
-    if (room_) {
-      const std::scoped_lock lock(room_->mutex);
-      room_->room.broadcast_shutdown();
-    }
+    if (room_) room_->broadcast_shutdown();
     for (auto& [id, client] : clients_)
       client.connection->request_stop();
     if (clients_.empty()) return io_.stop();
-    deadline_.expires_after(kFlushDeadline);
+    deadline_.expires_after(flush_deadline);
     deadline_.async_wait([this](const std::error_code& error) {
       if (error) return;
       // Whoever has not taken its output by now is cut off: blocked writes fail and the threads end.
@@ -234,15 +181,14 @@ class ThreadedServer {
 
   const ServeOptions& options_;
   const ConnectionLog& log_;
-  // Owns the client sockets and is never run: they do blocking I/O only. Declared first because io_ may
-  // still hold an aborted accept, and with it a socket of this context, when it is destroyed.
+  // Owns the client sockets and is never run: they do blocking I/O only.
   asio::io_context sockets_;
   asio::io_context io_;         // the main thread's: accept, signals, reaping, shutdown timing
   TerminationSignals signals_;  // constructed before any client thread starts
   asio::ip::tcp::acceptor acceptor_;
-  asio::steady_timer retry_{io_};
+  AcceptLoop accept_loop_;
   asio::steady_timer deadline_{io_};
-  std::optional<LockedRoom> room_;
+  std::optional<SharedRoom> room_;
   std::unordered_map<std::uint64_t, Client> clients_;  // after all its threads use: they are joined first
   std::uint64_t next_id_ = 1;
   bool stopping_ = false;
@@ -250,14 +196,10 @@ class ThreadedServer {
 
 }  // namespace
 
-ExitCode run_threaded(const ServeOptions& options, const ConnectionLog& log) {
-  const std::size_t fd_limit = raise_fd_limit();
-  if (fd_limit != 0 && fd_limit < options.max_clients + 16) {
-    log.logger().warn("open-file limit {} is below --max-clients {}: accepting will fail before that",
-                      fd_limit, options.max_clients);
-  }
-  ThreadedServer server(options, log);
+ExitCode run_server(const ServeOptions& options, const ConnectionLog& log) {
+  check_fd_limit(options.max_clients, log);
+  Server server(options, log);
   return server.run();
 }
 
-}  // namespace dschat
+}  // namespace dschat::threaded

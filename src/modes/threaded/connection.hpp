@@ -6,11 +6,10 @@
 #include <condition_variable>
 #include <mutex>
 #include <string>
-#include <system_error>
 
 #include "core/token_bucket.hpp"
 
-namespace dschat {
+namespace dschat::threaded {
 
 /// One accepted client of the threaded server. Its threads do blocking I/O on socket(); the server thread
 /// may only wake them (request_stop, abort) — never read, write or close — until the client thread
@@ -25,6 +24,9 @@ class Connection {
 
   /// The socket, for the client's own threads.
   asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+  /// The descriptor, for the client's own threads and the flushers writing its output (ChatOutput).
+  int fd() const noexcept { return fd_; }
 
   /// "127.0.0.1:40312".
   const std::string& peer() const noexcept { return peer_; }
@@ -65,7 +67,4 @@ void pause_reading(TokenBucket& bucket, Connection& connection);
 /// Applies --rate to one line just read: take_token, then pause_reading when the client is in debt.
 void pace(TokenBucket& bucket, Connection& connection);
 
-/// A log reason for a read or write error: "eof" for none, "connection reset", else the error's text.
-std::string disconnect_reason(const std::error_code& error);
-
-}  // namespace dschat
+}  // namespace dschat::threaded
