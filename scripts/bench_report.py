@@ -270,7 +270,7 @@ def write_report(path, info, results, runs, command, pin, dschat):
     lines += ["", "A busy machine (see the load average) makes latencies and rates noisy; CPU-seconds per "
               "delivery are the steadiest figure.", ""]
     if any(e["server"].name.startswith("floor") for e in results):
-        lines += ["*floor* is `dschat-floor` (src/floor/floor_server.cpp), built beside dschat and not "
+        lines += ["*floor* is `dschat-floor` (bench/floor/floor_server.cpp), built beside dschat and not "
                   "installed: one thread, epoll, and nothing but the system calls any server must make — it "
                   "relays each read's complete lines as they arrived (no framing, names, sanitizing, limits "
                   "or slow-client handling) or echoes what it reads, and writes everything queued for a "
