@@ -7,22 +7,28 @@
 #include <asio/compose.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <cstddef>
+#include <string_view>
 #include <system_error>
 
 namespace dschat {
 
-/// SIGINT and SIGTERM as readable events of an io_context (Linux signalfd) instead of signal handlers.
+/// "SIGINT", "SIGTERM", "SIGHUP" (or "signal") for a log line.
+std::string_view signal_name(int number) noexcept;
+
+/// SIGINT, SIGTERM and SIGHUP as readable events of an io_context (Linux signalfd) instead of signal
+/// handlers: each one asks a server to shut down (SIGHUP: its terminal has gone).
 ///
-/// The constructor blocks both signals in the calling thread, so it must run before the process starts
+/// The constructor blocks the signals in the calling thread, so it must run before the process starts
 /// any other thread: those inherit the mask, no thread is ever interrupted, and a signal that arrives
 /// before the first wait stays pending until it is read. No handler runs, so nothing depends on how a
 /// signal and a blocking epoll_wait race (ThreadSanitizer defers handlers and could lose that race).
 class TerminationSignals {
  public:
-  /// Blocks SIGINT and SIGTERM and opens the descriptor on executor; throws Error when it cannot.
+  /// Blocks SIGINT, SIGTERM and SIGHUP and opens the descriptor on executor; throws Error when it cannot.
   explicit TerminationSignals(const asio::any_io_executor& executor);
 
-  /// Completes with the number of the next SIGINT or SIGTERM, or with operation_aborted after cancel().
+  /// Completes with the number of the next SIGINT, SIGTERM or SIGHUP, or with operation_aborted after
+  /// cancel().
   template <typename CompletionToken>
   auto async_wait(CompletionToken&& token) {
     return asio::async_compose<CompletionToken, void(std::error_code, int)>(

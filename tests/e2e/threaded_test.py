@@ -1,6 +1,7 @@
 """serve --mode threaded / threaded-server, echo service, end to end: real binary, real sockets."""
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -211,7 +212,7 @@ def test_second_signal_exits_at_once():
     code = server.wait(timeout=5)
     assert code == 130, (code, server.err)
     assert b"shutting down" in server.err
-    assert b"second signal" in server.err
+    assert re.search(rb"SIG(INT|TERM) again: exiting now", server.err), server.err  # pending: either first
     stuck.close()
 
 

@@ -19,10 +19,6 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 
 constexpr std::string_view shutdown_reason = "server shutting down";
 
-std::string_view signal_name(int number) noexcept {
-  return number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal";
-}
-
 void rethrow(const std::exception_ptr& error) {
   if (error) std::rethrow_exception(error);
 }

@@ -79,11 +79,10 @@ class Server {
     signals_.async_wait([this](const std::error_code& error, int number) {
       if (error) return;
       if (stopping_) {
-        log_.logger().warn("second signal: exiting at once");
+        log_.logger().warn("{} again: exiting now", signal_name(number));
         std::_Exit(static_cast<int>(ExitCode::interrupted));
       }
-      log_.logger().info("{}: shutting down, clients connected: {}", number == SIGINT ? "SIGINT" : "SIGTERM",
-                         clients_.size());
+      log_.logger().info("{}: shutting down, clients connected: {}", signal_name(number), clients_.size());
       begin_shutdown();
       wait_for_signal();
     });
