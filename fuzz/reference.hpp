@@ -51,11 +51,23 @@ inline bool is_control(char32_t cp) noexcept {
   return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
-/// True when text is well-formed UTF-8 without control characters (TAB allowed).
+/// True for the format characters that reorder or hide text (DESIGN §2): bidi embeddings, overrides and
+/// isolates, line and paragraph separators, zero width space, word joiner, BOM.
+inline bool is_layout_format(char32_t cp) noexcept {
+  switch (cp) {
+    case 0x200B: case 0x2028: case 0x2029: case 0x202A: case 0x202B: case 0x202C: case 0x202D: case 0x202E:
+    case 0x2060: case 0x2066: case 0x2067: case 0x2068: case 0x2069: case 0xFEFF:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// True when text is well-formed UTF-8 without control characters (TAB allowed) or layout formats.
 inline bool is_terminal_safe(std::string_view text) noexcept {
   for (std::size_t i = 0; i < text.size();) {
     const Utf8Step step = utf8_step(text, i);
-    if (!step.well_formed || is_control(step.code_point)) return false;
+    if (!step.well_formed || is_control(step.code_point) || is_layout_format(step.code_point)) return false;
     i += step.length;
   }
   return true;
@@ -72,8 +84,8 @@ inline std::string reference_sanitize(std::string_view text) {
       out.append("\xEF\xBF\xBD");
     } else if (cp == 0x7F) {
       out.append("^?");
-    } else if (cp >= 0x80 && cp <= 0x9F) {
-      out.append("<U+00").append({hex[cp >> 4], hex[cp & 0xF], '>'});
+    } else if ((cp >= 0x80 && cp <= 0x9F) || is_layout_format(cp)) {
+      out.append("<U+").append({hex[cp >> 12], hex[(cp >> 8) & 0xF], hex[(cp >> 4) & 0xF], hex[cp & 0xF], '>'});
     } else if (is_control(cp)) {
       out.append({'^', static_cast<char>(cp + 0x40)});
     } else {

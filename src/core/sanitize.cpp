@@ -58,6 +58,20 @@ bool is_c1(char32_t cp) noexcept {
   return cp >= 0x80 && cp <= 0x9F;
 }
 
+// Format characters that change how the rest of a line is laid out or hide where it breaks: the explicit
+// bidirectional embeddings, overrides and isolates (U+202A..U+202E, U+2066..U+2069: the "Trojan Source"
+// trick shows part of a line reversed), the line and paragraph separators, and the invisible zero width
+// space, word joiner and BOM. Ordinary right-to-left text needs none of them, and the joiners that
+// emoji and Indic scripts need (U+200C, U+200D) are not among them.
+bool is_layout_control(char32_t cp) noexcept {
+  return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0x200B || cp == 0x2060 || cp == 0xFEFF;
+}
+
+bool is_shown_as_code(char32_t cp) noexcept {
+  return is_c1(cp) || is_layout_control(cp);
+}
+
 // Index of the first byte at or after i that sanitize rewrites, or text.size(). Everything before it is
 // copied as one run, multibyte text included.
 std::size_t clean_until(std::string_view text, std::size_t i) noexcept {
@@ -69,7 +83,7 @@ std::size_t clean_until(std::string_view text, std::size_t i) noexcept {
       continue;
     }
     const Decoded d = decode(text, i);
-    if (d.code_point == invalid || is_c1(d.code_point)) return i;
+    if (d.code_point == invalid || is_shown_as_code(d.code_point)) return i;
     i += d.length;
   }
   return i;
@@ -93,8 +107,10 @@ std::size_t rewrite(std::string& out, std::string_view text, std::size_t i) {
   if (d.code_point == invalid) {
     out += replacement;
   } else {
-    const char c1[] = {'<', 'U', '+', '0', '0', hex[d.code_point >> 4], hex[d.code_point & 0xF], '>'};
-    out.append(c1, sizeof c1);
+    const char32_t cp = d.code_point;  // at most U+FEFF: four hex digits
+    const char code[] = {
+        '<', 'U', '+', hex[(cp >> 12) & 0xF], hex[(cp >> 8) & 0xF], hex[(cp >> 4) & 0xF], hex[cp & 0xF], '>'};
+    out.append(code, sizeof code);
   }
   return i + d.length;
 }

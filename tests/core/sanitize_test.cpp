@@ -38,6 +38,11 @@ const std::vector<std::string> clean_fixtures = {
     "\xC2\xA0\xC3\xA9\xE2\x82\xAC",          // U+00A0 (first after C1), é, €
     "\xED\x9F\xBF\xEE\x80\x80\xEF\xBF\xBF",  // U+D7FF, U+E000, U+FFFF (around the surrogates)
     "\xF0\x90\x80\x80\xF4\x8F\xBF\xBF",      // U+10000, U+10FFFF (the last code point)
+    "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D \xD8\xB3\xD9\x84\xD8\xA7\xD9\x85",  // שלום سلام: right-to-left text
+                                                                          // stays
+    "\xE2\x80\x8E\xE2\x80\x8F",                      // U+200E, U+200F: directional marks override nothing
+    "\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F\x92\xBB",  // man + U+200D (ZWJ) + laptop: one emoji
+    "\xE0\xA4\x95\xE0\xA5\x8D\xE2\x80\x8C",          // क्‌: U+200C (ZWNJ) as Indic scripts use it
 };
 
 // Expected U+FFFD counts were checked with Python: bytes.decode("utf-8", "replace").
@@ -49,6 +54,17 @@ const std::vector<Case> fixtures = {
     {"\x1F", "^_"},
     {"c1 \xC2\x85 and \xC2\x9B.", "c1 <U+0085> and <U+009B>."},
     {"\xC2\x80\xC2\x9F", "<U+0080><U+009F>"},
+    // Trojan Source: an override or isolate makes part of a line show reversed; separators and zero width
+    // characters hide where a line breaks or what a word is.
+    {"admin\xE2\x80\xAE txt.exe", "admin<U+202E> txt.exe"},
+    {"\xE2\x80\xAA\xE2\x80\xAB\xE2\x80\xAC\xE2\x80\xAD", "<U+202A><U+202B><U+202C><U+202D>"},
+    {"\xE2\x81\xA6"
+     "a\xE2\x81\xA7"
+     "b\xE2\x81\xA8"
+     "c\xE2\x81\xA9",
+     "<U+2066>a<U+2067>b<U+2068>c<U+2069>"},
+    {"one\xE2\x80\xA8two\xE2\x80\xA9three", "one<U+2028>two<U+2029>three"},
+    {"zero\xE2\x80\x8Bwidth\xE2\x81\xA0joiner\xEF\xBB\xBF", "zero<U+200B>width<U+2060>joiner<U+FEFF>"},
     {"\xC0\x80", fffd(2)},          // overlong NUL
     {"\xC1\xBF", fffd(2)},          // overlong U+007F
     {"\xE0\x80\x80", fffd(3)},      // overlong 3-byte
