@@ -161,7 +161,8 @@ def test_echo_against_dschat_echo_services():
         check_server_figures(data, server.pid)
         assert data["window"] == 1
         assert b"round trips" in result.stdout and b"rtt" in result.stdout, result.stdout
-        server.stop()
+        server.signal(signal.SIGTERM)
+        assert server.wait(10) == 0, server.err[-2000:]
 
 
 def test_echo_against_python_threaded_peer():
