@@ -4,6 +4,13 @@
 // byte % 6, so '0'..'5'). A first line "R" makes the room raw. After every operation each peer must have
 // received exactly what a model of DESIGN §2 expects, every message must be one clean line, and the
 // names must be valid and unique ignoring case.
+//
+// "[" and "]" open and close a join batch (begin_joins/end_joins) in a second room that plays the same
+// script; the checked room ignores them. As the header promises, the batched room's byte stream to every
+// member must be a prefix of the checked room's while a batch is open (only join notices held back) and
+// equal to it whenever no batch is open; joins, leaves, lines and the shutdown may all come inside one.
+// A member that leaves gets a prefix: the notices held back when it left are never sent to it (leave()
+// comes after its connection has ended, so nothing could reach it anyway).
 
 #include <algorithm>
 #include <array>
@@ -28,6 +35,27 @@ using dschat::fuzz::reference_sanitize;
 using Texts = std::vector<std::string>;
 
 constexpr std::size_t slots = 6;
+
+// DESIGN §2's replies to the sender alone, written out here rather than taken from what the room sent.
+constexpr std::string_view help_reply =
+    "* commands: /nick NAME · /who · /me ACTION · /quit [REASON] · /help — //text sends /text";
+constexpr std::string_view invalid_nick_reply = "! invalid name — 1–32 letters, digits, _ - .";
+constexpr std::size_t max_echoed_command = 32;  // an unknown command is echoed back cut to 32 bytes
+
+// The first max bytes of text, fewer if that would split a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return text;
+  std::size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80)
+    --end;
+  return text.substr(0, end);
+}
+
+/// A ChatPeer that only keeps the byte stream it was sent.
+struct StreamPeer final : dschat::ChatPeer {
+  std::string stream;
+  void send(const dschat::Message& msg) override { stream += *msg; }
+};
 
 // What the model knows about the member in one slot.
 struct Slot {
@@ -54,13 +82,21 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with(const Texts& got, std::string_view prefix) {
-  return got.size() == 1 && got[0].starts_with(prefix);
-}
-
 class Script {
  public:
-  explicit Script(bool raw) : raw_(raw), room_(dschat::ChatRoomOptions{raw, 4096}) {}
+  explicit Script(bool raw)
+      : raw_(raw), room_(dschat::ChatRoomOptions{raw, 4096}), batched_(dschat::ChatRoomOptions{raw, 4096}) {}
+
+  /// Closes a batch the script left open, as a JoinBatch going out of scope does, and checks the streams.
+  void finish() {
+    for (auto& p : peers_)
+      p.got.clear();  // already in streams_
+    if (batching_) {
+      batched_.end_joins();
+      batching_ = false;
+    }
+    check_streams("end of script");
+  }
 
   /// Plays one script line and checks what every peer received.
   void play(std::string_view op) {
@@ -70,6 +106,14 @@ class Script {
     const std::size_t s = op.size() > 1 ? static_cast<unsigned char>(op[1]) % slots : 0;
     const std::string_view arg = op.size() > 2 ? op.substr(2) : std::string_view{};
     switch (op.empty() ? 'l' : op[0]) {
+      case '[':
+        if (!batching_) batched_.begin_joins();  // calls do not nest
+        batching_ = true;
+        break;
+      case ']':
+        if (batching_) batched_.end_joins();
+        batching_ = false;
+        break;
       case 'j':
         join(s);
         break;
@@ -78,10 +122,12 @@ class Script {
         break;
       case 't':
         room_.on_too_long(id_of(s));
+        batched_.on_too_long(batched_id_of(s));
         if (slots_[s].id != 0) want_[s] = {"! line too long (max 4096 bytes)"};
         break;
       case 's':
         room_.broadcast_shutdown();
+        batched_.broadcast_shutdown();
         shutting_down_ = true;
         to_members(SIZE_MAX, "* server shutting down");
         break;
@@ -98,11 +144,38 @@ class Script {
       }
     }
     check_members();
+    check_streams(op);
   }
 
  private:
   ChatRoom::MemberId id_of(std::size_t s) const {
     return slots_[s].id != 0 ? slots_[s].id : slots_[s].old_id;
+  }
+
+  ChatRoom::MemberId batched_id_of(std::size_t s) const {
+    return batched_ids_[s] != 0 ? batched_ids_[s] : batched_old_ids_[s];
+  }
+
+  // The batched room's stream to each peer is the checked room's (what its peers got, in order) or, while
+  // a batch is open, a prefix of it.
+  void check_streams(std::string_view op) {
+    for (std::size_t t = 0; t < slots; ++t) {
+      for (const std::string& text : peers_[t].got)
+        streams_[t].append(text).push_back('\n');
+      std::string& got = batched_peers_[t].stream;
+      const bool ok = batching_ || left_[t] ? streams_[t].starts_with(got) : got == streams_[t];
+      if (!ok) {
+        dschat::fuzz::fail(batching_ ? "a join batch sent what one join at a time does not"
+                                     : "a join batch's bytes differ from one join at a time",
+                           std::string(op) + "  slot " + std::to_string(t) + " batched " + got +
+                               "  one at a time " + streams_[t]);
+      }
+      if (left_[t]) {  // the slot's next member starts both streams afresh
+        got.clear();
+        streams_[t].clear();
+        left_[t] = false;
+      }
+    }
   }
 
   // Every member but the one in slot except gets text.
@@ -116,6 +189,7 @@ class Script {
     Slot& m = slots_[s];
     if (m.id != 0) return;
     m.id = room_.join(peers_[s]);
+    batched_ids_[s] = batched_.join(batched_peers_[s]);
     check(m.id > last_id_, "join reused a member id");
     last_id_ = m.id;
     m.guest = ++guests_;
@@ -129,7 +203,11 @@ class Script {
   void leave(std::size_t s, std::string_view reason) {
     Slot& m = slots_[s];
     room_.leave(id_of(s), reason);
+    batched_.leave(batched_id_of(s), reason);
+    if (batched_ids_[s] != 0) batched_old_ids_[s] = batched_ids_[s];
+    batched_ids_[s] = 0;
     if (m.id == 0) return;
+    left_[s] = true;
     std::string notice = "* " + m.name + " left";
     if (!reason.empty()) {
       notice += " (" + reference_sanitize(reason) + ")";
@@ -144,6 +222,8 @@ class Script {
   void line(std::size_t s, std::string_view text) {
     const LineResult result = room_.on_line(id_of(s), text);
     check(result == expect_line(s, text), "on_line's result differs from the model", text);
+    check(batched_.on_line(batched_id_of(s), text) == result, "on_line's result differs in the batched room",
+          text);
   }
 
   // Fills want_ for a line the member in slot s sent; returns the LineResult on_line must give.
@@ -167,7 +247,6 @@ class Script {
     const std::size_t space = line.find_first_of(" \t");
     const std::string command = ascii_lower(line.substr(0, space));
     const std::string_view arg = space == std::string_view::npos ? "" : trim(line.substr(space));
-    const Texts& got = peers_[s].got;
     if (command == "quit") {
       m.quit = true;
       m.quit_reason = reference_sanitize(arg);
@@ -186,11 +265,13 @@ class Script {
       want_[s] = {"* " + std::to_string(members_) + " online: " + who};
     } else if (command == "nick") {
       nick(s, arg);
+    } else if (command == "help") {
+      want_[s] = {std::string(help_reply)};
     } else {
-      // /help and unknown commands: one short reply to the sender only.
-      check(starts_with(got, command == "help" ? "* commands:" : "! unknown command /"), "wrong reply", line);
-      check(got[0].size() < 200, "reply too long", got[0]);
-      want_[s] = got;
+      // The command as typed (not lowered), cut to 32 bytes, sanitized, cut again at a code point.
+      const std::string typed = reference_sanitize(line.substr(0, std::min(space, max_echoed_command)));
+      want_[s] = {"! unknown command /" + std::string(utf8_prefix(typed, max_echoed_command)) +
+                  " — /help lists commands"};
     }
     return LineResult::keep_open;
   }
@@ -199,17 +280,21 @@ class Script {
   // any other must be refused with an error to the sender alone.
   void nick(std::size_t s, std::string_view name) {
     Slot& m = slots_[s];
-    const Texts got = peers_[s].got;
-    bool free = dschat::is_valid_nick(name);
-    if (free) {
-      const std::string folded = dschat::fold_nick(name);
-      free = !dschat::is_guest_name(folded) || folded == "guest-" + std::to_string(m.guest);
-      for (const Slot& o : slots_)
-        free = free && (&o == &m || o.id == 0 || dschat::fold_nick(o.name) != folded);
+    if (name.empty()) {
+      want_[s] = {"! usage: /nick NAME"};
+      return;
     }
+    if (!dschat::is_valid_nick(name)) {
+      want_[s] = {std::string(invalid_nick_reply)};
+      return;
+    }
+    const std::string folded = dschat::fold_nick(name);
+    bool free = !dschat::is_guest_name(folded) || folded == "guest-" + std::to_string(m.guest);
+    for (const Slot& o : slots_)
+      free = free && (&o == &m || o.id == 0 || dschat::fold_nick(o.name) != folded);
     if (!free) {
-      check(starts_with(got, "! "), "/nick NAME was not refused", name);
-      want_[s] = got;
+      // A valid name is printable: it comes back as typed.
+      want_[s] = {"! name taken: " + std::string(name)};
       return;
     }
     const std::string changed = "* " + m.name + " is now " + std::string(name);
@@ -258,6 +343,15 @@ class Script {
   std::uint64_t guests_ = 0;
   std::size_t members_ = 0;
   bool shutting_down_ = false;
+
+  // The same script in a room that batches joins between "[" and "]".
+  std::array<StreamPeer, slots> batched_peers_;  // before batched_: the room points at them
+  ChatRoom batched_;
+  std::array<ChatRoom::MemberId, slots> batched_ids_{};
+  std::array<ChatRoom::MemberId, slots> batched_old_ids_{};
+  std::array<std::string, slots> streams_;  // everything the checked room sent each slot's member
+  std::array<bool, slots> left_{};          // the slot's member left during this operation
+  bool batching_ = false;
 };
 
 }  // namespace
@@ -272,5 +366,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     room.play(script.substr(0, lf));
     script.remove_prefix(lf == std::string_view::npos ? script.size() : lf + 1);
   }
+  room.finish();
   return 0;
 }

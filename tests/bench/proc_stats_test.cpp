@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 using dschat::bench::own_cpu_seconds;
@@ -55,7 +57,22 @@ TEST_CASE("sample_process reads this very process") {
   REQUIRE(sample);
   CHECK(sample->rss_kib > 0);
   CHECK(sample->peak_rss_kib >= sample->rss_kib);
-  CHECK(sample->cpu_seconds >= 0);
-  CHECK(own_cpu_seconds() >= 0);
   CHECK_FALSE(sample_process(0));  // no /proc/0
+}
+
+TEST_CASE("own_cpu_seconds and sample_process see the CPU time this process burns") {
+  // Burn CPU until own_cpu_seconds has grown by 0.1 s (bounded by 20 s of wall time), then both readings
+  // must show the growth: /proc counts in clock ticks (10 ms), so 0.05 s is well above rounding.
+  const auto before = sample_process(static_cast<int>(::getpid()));
+  REQUIRE(before);
+  const double own_before = own_cpu_seconds();
+  const auto wall_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  volatile std::uint64_t sink = 0;
+  while (own_cpu_seconds() < own_before + 0.1 && std::chrono::steady_clock::now() < wall_deadline) {
+    for (std::uint64_t i = 0; i < 1'000'000; ++i) sink = sink + i * i;
+  }
+  CHECK(own_cpu_seconds() >= own_before + 0.1);
+  const auto after = sample_process(static_cast<int>(::getpid()));
+  REQUIRE(after);
+  CHECK(after->cpu_seconds >= before->cpu_seconds + 0.05);
 }

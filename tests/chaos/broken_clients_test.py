@@ -9,9 +9,9 @@ import time
 
 from chaos import (chat_server, figure, open_fds, raise_fd_limit, read_to_eof, reset,  # puts tests/e2e on the path
                    sanitizer, scaled, tcp_socket, unread_bytes, vm_rss_kib)
-from async_hostile_test import lines_past_kernel_buffers, small_window_client  # isort: skip
-from async_test import assert_no_sanitizer_report, join, lines_until, log_count, stop_cleanly, wait_log  # isort: skip
-from harness import run_tests, wait_until  # isort: skip
+from chat_helpers import (join, lines_past_kernel_buffers, lines_until, log_count, small_window_client,  # isort: skip
+                          stop_cleanly, wait_log)
+from harness import assert_no_sanitizer_report, run_tests, wait_until  # isort: skip
 
 SHUTDOWN = b"* server shutting down"
 JOINED = re.compile(rb"^\* (guest-\d+) joined$")

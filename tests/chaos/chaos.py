@@ -16,7 +16,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 
-from harness import read_to_eof, reset, run, start_server, vm_rss_kib  # noqa: E402,F401  (re-exported)
+from harness import (assert_timing, cpu_seconds, read_to_eof, reset, run, sanitizer_build,  # noqa: E402,F401
+                     start_server, vm_rss_kib)  # (re-exported)
 
 MODE = sys.argv[2] if len(sys.argv) > 2 else os.environ.get("DSCHAT_MODE", "async")
 SMALL = os.environ.get("DSCHAT_CHAOS_SIZE", "full") == "small"
@@ -25,7 +26,7 @@ SMALL = os.environ.get("DSCHAT_CHAOS_SIZE", "full") == "small"
 # plus LATENCY_SLACK_MS. On a shared 2-core machine identical calm runs give a p99 anywhere from 0.7 to
 # 5 ms with outliers past 10 ms, so a tighter bound fails without any attack; this one still fails on what
 # the peers do under the same attacks (a room frozen for seconds). The sanitizer builds (small size) are
-# slower and noisier still.
+# slower and noisier still: there the bound is printed, not asserted (harness.assert_timing).
 LATENCY_FACTOR = 2.0
 LATENCY_SLACK_MS = 20.0 if SMALL else 10.0
 
@@ -75,7 +76,7 @@ def assert_latency_kept(calm, attacked, what):
     figure(f"{what}: p99 calm", f"{calm_ms:.2f}", "ms")
     figure(f"{what}: p99 under attack", f"{attacked_ms:.2f}", "ms")
     limit = latency_limit_ms(calm)
-    assert attacked_ms <= limit, f"{what}: p99 {attacked_ms:.2f} ms > {limit:.2f} ms (calm {calm_ms:.2f} ms)"
+    assert_timing(attacked_ms <= limit, f"{what}: p99 {attacked_ms:.2f} ms > {limit:.2f} ms (calm {calm_ms:.2f} ms)")
 
 
 def assert_no_loss(figures, what=""):
@@ -136,19 +137,9 @@ class BackgroundBench:
 
 def sanitizer():
     """The sanitizer ("asan" or "tsan") the dschat under test is built with, else None: a sanitizer's
-    allocator (redzones, quarantine, shadow memory) then sets the server's RSS, so memory bounds do not apply."""
-    from harness import DSCHAT
-
-    with open(DSCHAT, "rb") as binary:
-        code = binary.read()
-    return next((name for name in ("asan", "tsan") if f"__{name}_init".encode() in code), None)
-
-
-def cpu_seconds(pid):
-    """User plus system CPU time process pid has used so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    allocator (redzones, quarantine, shadow memory) then sets the server's RSS, so memory bounds do not apply,
+    and its instrumentation sets the pace, so timing bounds are only printed."""
+    return sanitizer_build()
 
 
 def settled_thread_count(pid, timeout=30):

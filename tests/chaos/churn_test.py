@@ -11,7 +11,7 @@ import time
 
 from chaos import (chat_server, figure, open_fds, raise_fd_limit, read_to_eof, reset, sanitizer, scaled,
                    settled_thread_count, thread_count, vm_rss_kib)  # puts tests/e2e on the path
-from async_test import log_count, raw_welcome, stop_cleanly  # isort: skip
+from chat_helpers import log_count, raw_welcome, stop_cleanly  # isort: skip
 from harness import connect, run_tests, wait_until  # isort: skip
 
 CYCLES = scaled(10000, 1000)

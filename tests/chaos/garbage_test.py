@@ -12,8 +12,8 @@ import time
 
 from chaos import (assert_latency_kept, assert_no_loss, latency_limit_ms,  # puts tests/e2e on the path
                    bench, chat_server, figure, p99_ms, sanitizer, scaled, vm_rss_kib)
-from async_test import assert_no_sanitizer_report, join, lines_until  # isort: skip
-from harness import run_tests  # isort: skip
+from chat_helpers import join, lines_until  # isort: skip
+from harness import assert_no_sanitizer_report, run_tests  # isort: skip
 
 MAX_LINE = 4096
 TOO_LONG = f"! line too long (max {MAX_LINE} bytes)".encode()

@@ -6,7 +6,7 @@ import time
 
 from chaos import (MODE, BackgroundBench, bench, chat_server, cpu_seconds, figure, open_fds, raise_fd_limit,
                    sanitizer, scaled, thread_count, vm_rss_kib)  # puts tests/e2e on the path
-from async_test import WELCOME, log_count, stop_cleanly  # isort: skip
+from chat_helpers import WELCOME, log_count, stop_cleanly  # isort: skip
 from harness import LineSocket, run_tests, wait_until  # isort: skip
 
 IDLE = scaled(10000, 300)

@@ -9,8 +9,8 @@ import threading
 import time
 
 from chaos import chat_server, figure, raise_fd_limit, scaled  # puts tests/e2e on the path
-from async_test import assert_no_sanitizer_report, join, log_count  # isort: skip
-from harness import dschat, run_tests, wait_until  # isort: skip
+from chat_helpers import join, log_count  # isort: skip
+from harness import assert_no_sanitizer_report, dschat, run_tests, wait_until  # isort: skip
 
 SHUTDOWN = b"* server shutting down"
 LOAD_CLIENTS = scaled(50, 10)

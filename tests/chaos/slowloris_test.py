@@ -9,7 +9,7 @@ import time
 
 from chaos import (BackgroundBench, assert_latency_kept, assert_no_loss, bench, chat_server, cpu_seconds, figure, open_fds,
                    raise_fd_limit, scaled, settled_thread_count, thread_count)  # puts tests/e2e on the path
-from async_test import join, log_count, raw_welcome, stop_cleanly  # isort: skip
+from chat_helpers import join, log_count, raw_welcome, stop_cleanly  # isort: skip
 from harness import run_tests, wait_until  # isort: skip
 
 SLOW = scaled(1000, 100)

@@ -11,7 +11,7 @@ import time
 
 from chaos import (ESTABLISHED, BackgroundBench, assert_latency_kept, assert_no_loss, bench,  # puts tests/e2e on the path
                    chat_server, figure, raise_fd_limit, sanitizer, scaled, tcp_socket, unread_bytes, vm_rss_kib)  # puts tests/e2e on the path
-from async_test import lines_until, log_count, stop_cleanly  # isort: skip
+from chat_helpers import lines_until, log_count, stop_cleanly  # isort: skip
 from harness import LineSocket, run_tests, wait_until  # isort: skip
 
 MAX_QUEUE = 64 * 1024

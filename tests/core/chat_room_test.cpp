@@ -327,6 +327,90 @@ TEST_CASE("ChatRoom::begin_joins / end_joins") {
   }
 }
 
+namespace {
+
+// Everything a peer received, as the bytes on its socket.
+std::string stream(const dschat::test::FakePeer& peer) {
+  std::string out;
+  for (const auto& msg : peer.got)
+    out += *msg;
+  return out;
+}
+
+// Plays the same script in a room one join at a time and in a room inside one JoinBatch; every member
+// still there must get the same bytes from both. A member that left inside the batch gets a prefix: the
+// notices held back when it left are not sent to it (leave() comes after its connection has ended).
+template <class Script>
+void check_batch_matches_one_at_a_time(Script script) {
+  RoomFixture one;
+  RoomFixture batched;
+  one.join_quietly(2);
+  batched.join_quietly(2);
+  script(one);
+  {
+    const dschat::JoinBatch batch(&batched.room);
+    script(batched);
+  }
+  REQUIRE(batched.peers.size() == one.peers.size());
+  for (std::size_t p = 0; p < one.peers.size(); ++p) {
+    CAPTURE(p);
+    if (!batched.room.name(batched.id(p)).empty()) {
+      CHECK(stream(batched.peer(p)) == stream(one.peer(p)));
+    } else {
+      CHECK(stream(one.peer(p)).starts_with(stream(batched.peer(p))));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ChatRoom: a leave or the shutdown inside a join batch") {
+  SUBCASE("leaves of newcomers and of old members come after the joins before them") {
+    const auto script = [](RoomFixture& f) {
+      f.join();                         // guest-3
+      f.join();                         // guest-4
+      f.room.leave(f.id(3), "bye");     // guest-4, a newcomer of the batch
+      f.join();                         // guest-5
+      f.room.leave(f.id(0));            // guest-1, there before the batch
+    };
+    check_batch_matches_one_at_a_time(script);
+
+    RoomFixture f;
+    f.join_quietly(2);
+    {
+      const dschat::JoinBatch batch(&f.room);
+      script(f);
+    }
+    CHECK(stream(f.peer(1)) ==
+          "* guest-3 joined\n* guest-4 joined\n* guest-4 left (bye)\n* guest-5 joined\n* guest-1 left\n");
+    CHECK(stream(f.peer(2)) ==
+          "* welcome guest-3 — 3 online — /help lists commands\n* guest-4 joined\n* guest-4 left (bye)\n"
+          "* guest-5 joined\n* guest-1 left\n");
+    CHECK(f.room.size() == 3);
+  }
+
+  SUBCASE("the shutdown notice follows the joins before it, and later leaves stay silent") {
+    const auto script = [](RoomFixture& f) {
+      f.join();  // guest-3
+      f.join();  // guest-4
+      f.room.broadcast_shutdown();
+      f.room.leave(f.id(2));
+      f.room.leave(f.id(0), "gone");
+    };
+    check_batch_matches_one_at_a_time(script);
+
+    RoomFixture f;
+    f.join_quietly(2);
+    {
+      const dschat::JoinBatch batch(&f.room);
+      script(f);
+    }
+    CHECK(stream(f.peer(1)) == "* guest-3 joined\n* guest-4 joined\n* server shutting down\n");
+    CHECK(stream(f.peer(3)) == "* welcome guest-4 — 4 online — /help lists commands\n* server shutting down\n");
+    CHECK(f.room.size() == 2);
+  }
+}
+
 TEST_CASE("ChatRoom: nothing overtakes the notices a batch holds back") {
   // A newcomer's reader can run inside the batch (its first lines already waiting): its /nick, its lines
   // and the room's replies must come after its "joined", as they would one join at a time.

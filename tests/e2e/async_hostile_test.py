@@ -4,35 +4,11 @@ import re
 import resource
 import selectors
 import signal
-import socket
-import struct
 import time
 
-from async_test import (assert_no_sanitizer_report, async_server, join, lines_until, log_count, stop_cleanly,
-                        wait_log)
-from harness import LineSocket, connect, run_tests, vm_rss_kib, wait_until
-
-
-def small_window_client(port, linger_reset=False):
-    """A client with a tiny receive buffer that never reads: the server's data piles up in its outbox."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    if linger_reset:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close() sends a RST
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", port))
-    return sock
-
-
-def lines_past_kernel_buffers(line_size):
-    """Lines of line_size bytes that cannot all fit in the kernel's socket buffers between server and client:
-    Linux grows a send buffer up to tcp_wmem's maximum, whatever the receiver's window."""
-    try:
-        with open("/proc/sys/net/ipv4/tcp_wmem") as wmem:
-            most = int(wmem.read().split()[2])
-    except OSError:
-        most = 4 << 20
-    return (most + (2 << 20)) // line_size
+from chat_helpers import (async_server, join, lines_past_kernel_buffers, lines_until, log_count, small_window_client,
+                          stop_cleanly, wait_log)
+from harness import assert_no_sanitizer_report, connect, run_tests, vm_rss_kib, wait_until
 
 
 def raise_fd_limit():

@@ -1,76 +1,12 @@
 """serve --mode async / async-server end to end: chat and echo services over real loopback sockets.
-The hostile-client, load and shutdown cases are in async_hostile_test.py, which reuses these helpers."""
+The hostile-client, load and shutdown cases are in async_hostile_test.py."""
 
 import re
-import signal
 import subprocess
 import time
 
+from chat_helpers import WELCOME, async_server, join, lines_until, log_count, stop_cleanly, wait_log
 from harness import LineSocket, assert_silent, run, run_tests, start_server, wait_until
-
-WELCOME = re.compile(rb"^\* welcome (\S+) \xe2\x80\x94 (\d+) online \xe2\x80\x94 /help lists commands$")
-
-
-def async_server(*flags):
-    """Starts serve --mode async on a free port; returns (proc, port)."""
-    return start_server("serve", "--mode", "async", "--port", 0, *flags)
-
-
-def join(port):
-    """Connects a chat client and reads its welcome; returns (client, name)."""
-    client = LineSocket(port)
-    line = client.line()
-    match = WELCOME.match(line)
-    assert match, line
-    return client, match.group(1).decode()
-
-
-def lines_until(client, wanted, timeout=10):
-    """Reads lines until `wanted` (bytes) arrives; returns the lines before it."""
-    before = []
-    deadline = time.monotonic() + timeout
-    while True:
-        line = client.line(timeout=max(0.01, deadline - time.monotonic()))
-        if line == wanted:
-            return before
-        before.append(line)
-
-
-def raw_welcome(sock):
-    """Reads a raw socket's welcome line (dropping what came with it); returns the member's name."""
-    data = b""
-    while b"\n" not in data:
-        chunk = sock.recv(4096)
-        assert chunk, f"closed before the welcome: {data!r}"
-        data += chunk
-    match = WELCOME.match(data.partition(b"\n")[0])
-    assert match, data
-    return match.group(1).decode()
-
-
-def log_count(server, text):
-    """How often text occurs in the server's stderr so far."""
-    server.pump(0.01)
-    return server.err.count(text)
-
-
-def wait_log(server, pattern, timeout=10):
-    return server.wait_output(pattern, timeout=timeout, stream="err")
-
-
-def stop_cleanly(server, *clients):
-    """Closes the clients, then SIGTERM: the server must exit 0 with no sanitizer report on stderr."""
-    for client in clients:
-        client.close()
-    server.signal(signal.SIGTERM)
-    assert server.wait(timeout=10) == 0, server.err[-2000:]
-    assert_no_sanitizer_report(server)
-
-
-def assert_no_sanitizer_report(server):
-    for text in (b"runtime error", b"Sanitizer", b"internal error"):
-        assert text not in server.err, server.err[-4000:]
-
 
 def test_twenty_clients_twenty_lines_each_get_the_others_lines_in_order():
     server, port = async_server()

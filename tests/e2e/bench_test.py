@@ -18,8 +18,8 @@ import time
 import harness
 from harness import Proc, Skip, dschat, free_port, run, run_tests, start_server
 
-PEERS = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared",
-                                      "peers"))
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+PEERS = os.path.join(ROOT, "bench", "peers")  # the Python reference servers
 SMALL = ("--clients", 5, "--duration", 1.5, "--warmup", 0.3)
 
 
@@ -68,11 +68,8 @@ def check_server_figures(data, pid):
 
 
 def start_peer(script):
-    """Starts a Python reference server from ../shared/peers on a free port; skips the test when it is
-    absent."""
+    """Starts a Python reference server from bench/peers on a free port."""
     path = os.path.join(PEERS, script)
-    if not os.path.exists(path):
-        raise Skip(f"{path} not found")
     port = free_port()
     proc = Proc([sys.executable, "-u", path, str(port), "127.0.0.1"])
     proc.wait_output(r"listening on")
@@ -161,7 +158,8 @@ def test_echo_against_dschat_echo_services():
         check_server_figures(data, server.pid)
         assert data["window"] == 1
         assert b"round trips" in result.stdout and b"rtt" in result.stdout, result.stdout
-        server.stop()
+        server.signal(signal.SIGTERM)
+        assert server.wait(10) == 0, server.err[-2000:]
 
 
 def test_echo_against_python_threaded_peer():
@@ -186,6 +184,35 @@ def test_the_floor_servers_relay_and_echo_every_line():
         assert server.wait(10) == 0
     result = subprocess.run([floor, "gossip"], capture_output=True, timeout=10)
     assert result.returncode == 2 and b"usage: dschat-floor echo|relay [PORT]" in result.stderr, result
+
+
+def test_bench_compare_quick_against_dschat_alone_writes_its_report():
+    # scripts/bench-compare end to end, kept short: one quick case, one run, dschat's two chat servers only.
+    script = os.path.join(ROOT, "scripts", "bench-compare")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "benchmarks.md")
+        result = subprocess.run(
+            [sys.executable, script, "--quick", "--runs", "1", "--only", "^broadcast-10$", "--servers", "^dschat",
+             "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
+            capture_output=True, timeout=120)
+        assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
+        assert b"broadcast-10 \xc2\xb7 dschat async \xc2\xb7 run 1/1" in result.stdout, result.stdout
+        assert b"broadcast-10 \xc2\xb7 dschat threaded \xc2\xb7 run 1/1" in result.stdout, result.stdout
+        with open(out, encoding="utf-8") as f:
+            report = f.read()
+        assert "broadcast, 10 clients all sending flat out" in report, report
+        assert "dschat async" in report and "dschat threaded" in report, report
+        assert "scripts/bench-compare --quick --runs 1" in report, report
+        with open(os.path.splitext(out)[0] + ".json", encoding="utf-8") as f:
+            saved = json.load(f)
+    names = sorted(entry["server"]["name"] for entry in saved["results"])
+    assert names == ["dschat async", "dschat threaded"], names  # no peer measured, none listed as skipped
+    for entry in saved["results"]:
+        assert entry["skipped"] is None and len(entry["runs"]) == 1, entry
+        run = entry["runs"][0]
+        assert run["exit"] == 0 and run["error"] is None, run
+        assert run["sent"] > 0 and run["delivered"] == run["expected"] and run["lost"] == 0, run
+        assert run["server"]["cpu_s_per_1m"] is not None, run
 
 
 def test_idle_holds_connections_and_measures_memory():

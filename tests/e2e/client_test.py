@@ -37,6 +37,7 @@ class RecordingEchoServer:
     def join(self):
         self.thread.join(10)
         self.listener.close()
+        assert not self.thread.is_alive(), "the scripted echo server did not finish within 10 s"
         return self.lines
 
 

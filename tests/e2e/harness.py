@@ -1,5 +1,9 @@
 """Small helpers for end-to-end tests: start the real dschat binary, talk to it over loopback sockets,
-wait for conditions with deadlines, and always end what was started (by pid)."""
+wait for conditions with deadlines, and always end what was started (by pid).
+
+After every test run_tests ends what the test started: a server (a `dschat serve` or one of its aliases,
+or any process started with check=True) still running gets SIGTERM and must exit 0; every server's stderr
+must be free of sanitizer reports. A test that kills a server on purpose says so with Proc.kill()."""
 
 import os
 import re
@@ -14,6 +18,12 @@ import traceback
 
 DSCHAT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.environ.get("DSCHAT", "dschat")
 LISTENING = re.compile(rb"listening on (\S+):(\d+)")
+SERVER_COMMANDS = ("serve", "echo-once", "threaded-server", "async-server")
+# What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print.
+SANITIZER_TEXT = (b"AddressSanitizer", b"LeakSanitizer", b"UndefinedBehaviorSanitizer", b"ThreadSanitizer",
+                  b"runtime error:", b"Sanitizer", b"internal error")
+# How long a server may take to exit after the teardown's SIGTERM (sanitizer builds are slow).
+TEARDOWN_SECONDS = 20
 
 _started = []
 
@@ -21,8 +31,11 @@ _started = []
 class Proc:
     """A started process whose stdout/stderr are collected without blocking."""
 
-    def __init__(self, args, stdin=subprocess.DEVNULL, env=None):
+    def __init__(self, args, stdin=subprocess.DEVNULL, env=None, check=False):
         self.args = args
+        self.check = check  # a server: stopped with SIGTERM after the test, exit 0 and no sanitizer text
+        self.killed = False  # killed on purpose by the test: exempt from the exit-code check
+        self.waited = False  # the test read the exit code itself
         self.popen = subprocess.Popen(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       env=env)
         _started.append(self)
@@ -77,22 +90,80 @@ class Proc:
             self.pump(min(left, 0.1))
         while self._selector.get_map():
             self.pump(0.1)
+        self.waited = True
         return self.popen.returncode
 
     def signal(self, signum):
+        if signum == signal.SIGKILL:
+            self.killed = True
         if self.popen.poll() is None:
             os.kill(self.pid, signum)
 
+    def kill(self):
+        """SIGKILL on purpose: the teardown then does not require exit 0."""
+        self.signal(signal.SIGKILL)
+
     def stop(self):
+        """SIGKILL (on purpose, like kill()) and closes the pipes."""
         if self.popen.poll() is None:
+            self.killed = True
             os.kill(self.pid, signal.SIGKILL)
             self.popen.wait()
         for stream in (self.popen.stdout, self.popen.stderr):
+            try:
+                self._selector.unregister(stream)
+            except (KeyError, ValueError):
+                pass  # already unregistered at its end of file
             stream.close()
 
+    def finish(self):
+        """Ends the process after a test; returns what was wrong with a server's end ("" when nothing).
+        A server still running gets SIGTERM and must exit 0 within TEARDOWN_SECONDS; one that exited
+        without the test reading its code must have exited 0; no server's stderr may hold sanitizer text."""
+        if not self.check:
+            self.stop()
+            return ""
+        problems = []
+        try:
+            if self.popen.poll() is None and not self.killed:
+                os.kill(self.pid, signal.SIGTERM)
+                code = self.wait(timeout=TEARDOWN_SECONDS)
+                if code != 0:
+                    problems.append(f"exited {code} after SIGTERM")
+            elif not self.killed and not self.waited:
+                code = self.wait(timeout=TEARDOWN_SECONDS)
+                if code != 0:
+                    problems.append(f"exited {code} on its own")
+            else:
+                if self.popen.poll() is None:
+                    os.kill(self.pid, signal.SIGKILL)
+                self.wait(timeout=TEARDOWN_SECONDS)  # collects the rest of its output
+        except AssertionError as error:
+            problems.append(str(error).partition(";")[0])
+        finally:
+            self.stop()
+        problems += sanitizer_reports(self.err)
+        if not problems:
+            return ""
+        return f"server {self.args} (pid {self.pid}): {'; '.join(problems)}; stderr tail={self.err[-3000:]!r}"
 
-def dschat(*args, stdin=subprocess.DEVNULL, env=None):
-    return Proc([DSCHAT, *map(str, args)], stdin=stdin, env=env)
+
+def sanitizer_reports(err):
+    """The sanitizer texts that occur in a process's stderr."""
+    return [f"sanitizer text {text.decode()!r} on stderr" for text in SANITIZER_TEXT if text in err]
+
+
+def assert_no_sanitizer_report(server):
+    server.pump(0.01)
+    assert not sanitizer_reports(server.err), server.err[-4000:]
+
+
+def dschat(*args, stdin=subprocess.DEVNULL, env=None, check=None):
+    """Starts dschat with args; a server subcommand is checked at teardown (see Proc.finish)."""
+    args = [str(arg) for arg in args]
+    if check is None:
+        check = bool(args) and args[0] in SERVER_COMMANDS
+    return Proc([DSCHAT, *args], stdin=stdin, env=env, check=check)
 
 
 def start_server(*args):
@@ -181,6 +252,13 @@ def sigterm_exits_0_within(server, seconds=2.0):
     assert elapsed < seconds, f"exit {elapsed:.2f} s after SIGTERM"
 
 
+def cpu_seconds(pid):
+    """User plus system CPU time process pid has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def free_port():
     """A port nobody listens on (bound, then released)."""
     with socket.socket() as sock:
@@ -215,32 +293,80 @@ def wait_until(condition, timeout=10, what="condition"):
         time.sleep(0.01)
 
 
+_sanitizer = []
+
+
+def sanitizer_build():
+    """The sanitizer ("asan" or "tsan") the dschat under test is built with, else None (read once from the
+    binary: each runtime has its init symbol)."""
+    if not _sanitizer:
+        with open(DSCHAT, "rb") as binary:
+            code = binary.read()
+        _sanitizer.append(next((name for name in ("asan", "tsan") if f"__{name}_init".encode() in code), None))
+    return _sanitizer[0]
+
+
+def assert_timing(ok, message):
+    """A timing or rate bound: asserted in the normal and release builds; in a sanitizer build, whose
+    instrumentation sets the pace, only printed (the test asserts correctness alone there)."""
+    if sanitizer_build() is None:
+        assert ok, message
+    elif not ok:
+        print(f"TIMING not asserted under {sanitizer_build()}: {message}", flush=True)
+
+
 class Skip(Exception):
     """Raised by a test that cannot run on this machine (a peer or a tool is missing)."""
 
 
+SKIP_EXIT = 77  # what Meson shows as SKIP
+
+
+def end_started():
+    """Ends every process the test started (newest first); raises if a server did not end cleanly."""
+    problems = []
+    while _started:
+        problem = _started.pop().finish()
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise AssertionError("teardown:\n" + "\n".join(problems))
+
+
 def run_tests(namespace):
-    """Runs every test_* function in namespace; exits 1 if any failed. A skipped test is reported as such,
-    never as a pass, and fails the run under CI (CI=true), where everything a test needs is installed."""
+    """Runs every test_* function in namespace, then ends what it started (end_started); a test fails when
+    it raises or its teardown finds a server that did not exit 0 on SIGTERM or printed a sanitizer report.
+    Exits 1 if any test failed; else 77 (Meson's SKIP) if any was skipped, so a skip is never shown as a
+    pass; under CI (CI=true), where everything a test needs is installed, a skip exits 1."""
     failed = 0
     skipped = 0
     in_ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
     tests = [(name, fn) for name, fn in namespace.items() if name.startswith("test_") and callable(fn)]
     for name, fn in tests:
         start = time.monotonic()
+        outcome = "PASS"
         try:
             fn()
-            print(f"PASS {name} ({time.monotonic() - start:.2f} s)", flush=True)
         except Skip as why:
-            skipped += 1
-            print(f"SKIP {name}: {why}" + (" (a failure under CI)" if in_ci else ""), flush=True)
+            outcome = f"SKIP {name}: {why}" + (" (a failure under CI)" if in_ci else "")
         except Exception:  # noqa: BLE001 - report every failure and go on
+            outcome = "FAIL"
+            traceback.print_exc()
+        try:
+            end_started()
+        except Exception:  # noqa: BLE001
+            outcome = "FAIL"
+            traceback.print_exc()
+        if outcome == "PASS":
+            print(f"PASS {name} ({time.monotonic() - start:.2f} s)", flush=True)
+        elif outcome == "FAIL":
             failed += 1
             print(f"FAIL {name}", flush=True)
-            traceback.print_exc()
-        finally:
-            while _started:
-                _started.pop().stop()
+        else:
+            skipped += 1
+            print(outcome, flush=True)
     print(f"{len(tests) - failed - skipped}/{len(tests)} passed" + (f", {skipped} skipped" if skipped else ""),
           flush=True)
-    sys.exit(1 if failed or (skipped and in_ci) else 0)
+    if failed or (skipped and in_ci):
+        sys.exit(1)
+    sys.exit(SKIP_EXIT if skipped else 0)

@@ -6,7 +6,7 @@ import time
 
 from harness import (LISTENING, LineSocket, assert_silent, dschat, reset, run_tests, sigterm_exits_0_within,
                      start_server, vm_rss_kib, wait_until)
-from threaded_test import blocked_in_send
+from chat_helpers import blocked_in_send  # isort: skip
 
 
 def chat_server(*flags):

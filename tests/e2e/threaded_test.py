@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 
+from chat_helpers import block_server_write
 from harness import LISTENING, LineSocket, dschat, reset, run, run_tests, sigterm_exits_0_within, start_server, wait_until
 
 
@@ -160,38 +161,6 @@ def test_sigterm_with_idle_clients_exits_0_quickly():
     for client in idle:
         assert client.read_to_eof() == b""
     assert server.err.count(b"disconnected: shutdown") == 6, server.err
-
-
-def blocked_in_send(pid):
-    """True when one of the process's threads sits in a send system call (write, writev, sendto, sendmsg)
-    on a descriptor other than stdout and stderr."""
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            with open(f"/proc/{pid}/task/{task}/syscall") as syscall:
-                fields = syscall.read().split()
-            if fields[0] in ("1", "20", "44", "46") and int(fields[1], 16) > 2:
-                return True
-        except OSError:
-            pass  # the thread ended meanwhile
-    return False
-
-
-def block_server_write(server, port):
-    """A client that sends without reading until the server's thread for it is stuck writing replies."""
-    client = LineSocket(port)
-    client.sock.setblocking(False)
-    chunk = b"never read the echo of this line\n" * 1000
-
-    def stuck():
-        try:
-            for _ in range(1000):  # bounded: a few MB fill the loopback buffers of both sides
-                client.sock.send(chunk)
-        except BlockingIOError:
-            return blocked_in_send(server.pid)
-        return False
-
-    wait_until(stuck, 30, "the server to block writing to a client that does not read")
-    return client
 
 
 def test_sigterm_cuts_off_a_client_blocking_the_flush():
