@@ -167,7 +167,7 @@ def test_chat_sanitizes_a_hostile_server_and_reports_its_close():
                           "over^Mwritten\n"
                           "bell^G and \ufffd31m C1 CSI\n"
                           "bad \ufffd\ufffd utf-8 \ufffd\n"
-                          "<mallory> \u202e reversed\n"
+                          "<mallory> <U+202E> reversed\n"
                           "unterminated ^[[31mred\n").encode(), client.out
     assert client.err == f"dschat: connection to 127.0.0.1:{fake.port} closed by the server\n".encode()
 

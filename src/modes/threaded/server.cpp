@@ -41,6 +41,10 @@ class Server {
         signals_(io_.get_executor()),
         acceptor_(listen_on(io_, options.host, port_of(options))),
         accept_loop_(acceptor_, false, log, [this](std::vector<Accepted>& batch) { admit(batch); }) {
+    // Asio gives a context its reactor (an epoll and an eventfd) with its first socket: make that happen
+    // now, not when a burst of clients has used up the descriptors and the first of them would be refused.
+    asio::ip::tcp::socket probe(sockets_);
+    probe.open(acceptor_.local_endpoint().protocol());
     if (service_of(options) == Service::chat) {
       // Leave notices are written through from this thread, a batch of them at a time.
       room_.emplace(ChatRoomOptions{options.raw, options.max_line},
