@@ -140,7 +140,7 @@ HOSTILE = (b"\x1b[2J\x1b[Hcleared\n"                 # clear screen, cursor home
            b"over\rwritten\n"                        # lone CR would overwrite the start of the line
            b"bell\x07 and \x9b31m C1 CSI\n"          # BEL, and a raw C1 byte (invalid UTF-8)
            b"bad \xff\xfe utf-8 \xc3\n"              # invalid UTF-8
-           b"<mallory> \xe2\x80\xae reversed\n"      # valid UTF-8 (RLO) passes, it is not a control
+           b"<mallory> \xe2\x80\xae reversed\n"      # valid UTF-8, but an override (RLO): shown as its code
            b"unterminated \x1b[31mred")              # no LF before the close: still a line
 
 
