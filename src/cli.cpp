@@ -315,7 +315,7 @@ void add_bench(CLI::App& app, Runner& run) {
       ->check(whole(std::size_t{0}, std::size_t{100000}, "a number of connections"))
       ->capture_default_str();
   bench->add_option("--senders", options->senders, "Clients that send (broadcast, echo)")
-      ->check(whole(std::size_t{0}, std::size_t{1000000}, "a number of clients"))
+      ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of clients"))
       ->default_str("all");
   bench
       ->add_option("--rate", options->rate,
@@ -349,7 +349,21 @@ void add_bench(CLI::App& app, Runner& run) {
                    "New connections per second, 0 = as fast as possible")
       ->check(finite(0, 1e7, "a number of connections per second"))
       ->capture_default_str();
-  bench->callback([&run, options] { run = [options] { return run_bench(*options); }; });
+  bench->callback([&run, options, bench] {
+    if (options->scenario == BenchScenario::idle) {
+      // idle opens connections and holds them: it sends nothing, so the load flags mean nothing there.
+      for (const char* flag :
+           {"--rate", "--senders", "--window", "--payload", "--stuck", "--warmup", "--drain"}) {
+        if (bench->count(flag) > 0) {
+          throw UsageError(
+              fmt::format("{} means nothing for bench idle: it only opens and holds connections (see dschat "
+                          "bench --help)",
+                          flag));
+        }
+      }
+    }
+    run = [options] { return run_bench(*options); };
+  });
 }
 
 /// Edit distance, for "did you mean" on a mistyped subcommand.

@@ -99,6 +99,14 @@ def test_flags_that_mean_nothing_for_the_mode_are_refused():
         start_server(*args, "--port", 0)[0].stop()
 
 
+def test_bench_idle_refuses_the_load_flags():
+    for flag, value in (("--rate", "10"), ("--senders", "1"), ("--window", "4"), ("--payload", "100"),
+                        ("--stuck", "1"), ("--warmup", "1"), ("--drain", "1")):
+        line = refused("bench", "idle", "--port", "1", flag, value)
+        assert line == (f"dschat: {flag} means nothing for bench idle: it only opens and holds connections "
+                        "(see dschat bench --help)"), line
+
+
 def test_alias_help_shows_only_its_own_mode():
     once = run("echo-once", "--help").stdout.decode()
     assert "8080" in once and "8888" not in once and "async" not in once, once
