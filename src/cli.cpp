@@ -4,9 +4,16 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +41,81 @@ std::vector<std::string> mode_names() {
   return names;
 }
 
+// Numeric flags are checked here, in words a user understands, before CLI11 converts them: NaN and
+// infinities never pass a range check, nor a negative value into an unsigned flag.
+
+/// A whole number of type T from text, all of it, or nothing.
+template <class T>
+std::optional<T> parse_whole(const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  if (text.empty() || error != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
+/// A finite number from text, all of it, or nothing ("nan", "inf", "1e400" are not numbers here).
+std::optional<double> parse_finite(const std::string& text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text.front())) != 0) return std::nullopt;
+  char* stop = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &stop);
+  if (stop != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+/// Accepts a whole number from min to max; what names it ("a TCP port").
+template <class T>
+CLI::Validator whole(T min, T max, const std::string& what = "a whole number") {
+  return CLI::Validator(
+      [=](std::string& text) {
+        const auto value = parse_whole<T>(text);
+        if (value && *value >= min && *value <= max) return std::string();
+        return fmt::format("expects {} from {} to {}, got '{}'", what, min, max, text);
+      },
+      "");
+}
+
+/// Accepts a finite number from min to max; what names it ("a number of seconds").
+CLI::Validator finite(double min, double max, const std::string& what = "a number") {
+  return CLI::Validator(
+      [=](std::string& text) {
+        const auto value = parse_finite(text);
+        if (value && *value >= min && *value <= max) return std::string();
+        return fmt::format("expects {} from {} to {}, got '{}'", what, min, max, text);
+      },
+      "");
+}
+
+/// Accepts a size such as 1024, 64KiB or 1MiB (K, M, G are powers of 1024) from min to max bytes, and
+/// turns it into the number of bytes.
+CLI::Validator bytes(std::size_t min, std::size_t max) {
+  return CLI::Validator(
+      [=](std::string& text) {
+        std::size_t digits = 0;
+        while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+          ++digits;
+        std::string unit = text.substr(digits);
+        std::transform(unit.begin(), unit.end(), unit.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        static const std::map<std::string, int> shifts{{"", 0},     {"b", 0},   {"k", 10},  {"kb", 10},
+                                                       {"kib", 10}, {"m", 20},  {"mb", 20}, {"mib", 20},
+                                                       {"g", 30},   {"gb", 30}, {"gib", 30}};
+        const auto number = parse_whole<std::size_t>(text.substr(0, digits));
+        const auto shift = shifts.find(unit);
+        if (number && shift != shifts.end() && *number <= (max >> shift->second)) {
+          const std::size_t value = *number << shift->second;
+          if (value >= min) {
+            text = std::to_string(value);
+            return std::string();
+          }
+        }
+        return fmt::format("expects a size from {} to {} bytes such as 64KiB or 1MiB, got '{}'", min, max,
+                           text);
+      },
+      "");
+}
+
 /// "100", "100/s" or "0" (off) → lines per second.
 double parse_rate(std::string text) {
   if (text.size() > 2 && text.ends_with("/s")) text.resize(text.size() - 2);
@@ -44,15 +126,17 @@ double parse_rate(std::string text) {
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used != text.size() || !(rate >= 0 && rate <= 1e9)) {
+  if (used != text.size() || !std::isfinite(rate) || !(rate >= 0 && rate <= 1e9)) {
     throw CLI::ValidationError("--rate", "expects lines per second such as 100 or 100/s, 0 for no limit");
   }
   return rate;
 }
 
-/// Binds the flags every server shares; mode_fixed is set for aliases such as echo-once.
-void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options, bool mode_fixed) {
-  if (!mode_fixed) {
+/// Binds the flags every server shares; mode is set for aliases such as echo-once, whose help shows only
+/// their own mode's defaults.
+void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options,
+                     std::optional<ServeMode> mode) {
+  if (!mode) {
     command
         .add_option_function<std::string>(
             "--mode", [options](const std::string& name) { options->mode = kModes.at(name); },
@@ -63,16 +147,17 @@ void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& opt
   command.add_option("--host", options->host, "Address to listen on (0.0.0.0 or :: for every interface)")
       ->capture_default_str();
   command.add_option("--port", options->port, "TCP port, 0 picks a free one")
-      ->check(CLI::Range(0, 65535))
-      ->default_str("8080 (once, threaded) / 8888 (async)");
+      ->check(whole(0, 65535, "a TCP port"))
+      ->default_str(mode ? std::to_string(default_port(*mode)) : "8080 (once, threaded) / 8888 (async)");
   command.add_option("--max-line", options->max_line, "Longest accepted line in bytes, without its ending")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20))
+      ->check(whole(std::size_t{1}, std::size_t{16} << 20, "a number of bytes"))
       ->capture_default_str();
   command.add_flag("-v,--verbose", options->verbose, "Also log every line")->capture_default_str();
 }
 
 /// Binds the flags of the servers that run until signalled (threaded, async): service and protection.
-void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options) {
+void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options,
+                       std::optional<ServeMode> mode) {
   command
       .add_option_function<std::string>(
           "--service",
@@ -81,13 +166,14 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
           },
           "What the server does with each line")
       ->check(CLI::IsMember({"echo", "chat"}))
-      ->default_str("echo (once, threaded) / chat (async)");
+      ->default_str(!mode                       ? "echo (once, threaded) / chat (async)"
+                    : *mode == ServeMode::async ? "chat"
+                                                : "echo");
   command.add_flag("--raw", options->raw, "Chat: relay lines unchanged, no names, notices or commands");
   command
       .add_option("--max-queue", options->max_queue,
                   "Unsent bytes per client before it is cut off as too slow")
-      ->transform(CLI::AsSizeValue(false))
-      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+      ->transform(bytes(std::size_t{1024}, std::size_t{1} << 30))
       ->default_str("1MiB");
   command
       .add_option_function<std::string>(
@@ -95,13 +181,32 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
           "Lines per second a client may send before the server stops reading it (0 = off)")
       ->default_str("100/s");
   command.add_option("--burst", options->burst, "Lines a client may send at once before --rate applies")
-      ->check(CLI::Range(1.0, 1e9))
+      ->check(finite(1, 1e9, "a number of lines"))
       ->capture_default_str();
   command
       .add_option("--max-clients", options->max_clients,
                   "Connections served at once; the next gets '! server full'")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
+}
+
+/// Refuses the flags that mean nothing for the chosen mode and service, as a usage error.
+void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
+  const auto given = [&](const char* flag) {
+    const CLI::Option* option = command.get_option_no_throw(flag);  // echo-once has no --raw
+    return option != nullptr && option->count() > 0;
+  };
+  const auto refuse = [&](const std::string& why) {
+    throw UsageError(fmt::format("{} (see dschat {} --help)", why, command.get_name()));
+  };
+  if (options.mode == ServeMode::once) {
+    for (const char* flag : {"--raw", "--max-queue", "--rate", "--burst", "--max-clients"}) {
+      if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
+    }
+  }
+  const Service service =
+      options.service.value_or(options.mode == ServeMode::async ? Service::chat : Service::echo);
+  if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
 }
 
 /// A subcommand that is `serve` with its mode fixed, such as echo-once.
@@ -115,11 +220,12 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
                      const ServeAlias& alias) {
   auto* command = app.add_subcommand(alias.name, alias.description);
   command->group("Aliases");
-  add_serve_flags(*command, options, true);
+  add_serve_flags(*command, options, alias.mode);
   // once serves one client and exits: the service and protection flags mean nothing there.
-  if (alias.mode != ServeMode::once) add_service_flags(*command, options);
-  command->callback([&run, options, mode = alias.mode] {
+  if (alias.mode != ServeMode::once) add_service_flags(*command, options, alias.mode);
+  command->callback([&run, options, command, mode = alias.mode] {
     options->mode = mode;
+    check_serve_flags(*command, *options);
     run = [options] { return run_serve(*options); };
   });
 }
@@ -127,9 +233,12 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
 void add_serve(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ServeOptions>();
   auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
-  add_serve_flags(*serve, options, false);
-  add_service_flags(*serve, options);
-  serve->callback([&run, options] { run = [options] { return run_serve(*options); }; });
+  add_serve_flags(*serve, options, std::nullopt);
+  add_service_flags(*serve, options, std::nullopt);
+  serve->callback([&run, options, serve] {
+    check_serve_flags(*serve, *options);
+    run = [options] { return run_serve(*options); };
+  });
 
   add_serve_alias(
       app, run, options,
@@ -149,7 +258,7 @@ void add_client(CLI::App& app, Runner& run) {
       app.add_subcommand("client", "Send lines (from the arguments or standard input), print replies");
   client->add_option("--host", options->host, "Server address")->capture_default_str();
   client->add_option("--port", options->port, "Server port")
-      ->check(CLI::Range(1, 65535))
+      ->check(whole(1, 65535, "a TCP port"))
       ->capture_default_str();
   client->add_option("text", options->words, "Send these words as one line, print the reply and exit");
   client->callback([&run, options] { run = [options] { return run_client(*options); }; });
@@ -161,7 +270,7 @@ void add_chat(CLI::App& app, Runner& run) {
   chat->alias("chat-client");
   chat->add_option("--host", options->host, "Server address")->capture_default_str();
   chat->add_option("--port", options->port, "Server port")
-      ->check(CLI::Range(1, 65535))
+      ->check(whole(1, 65535, "a TCP port"))
       ->capture_default_str();
   chat->add_flag("--timestamps", options->timestamps, "Prefix incoming lines with the local time [HH:MM:SS]");
   chat->callback([&run, options] { run = [options] { return run_chat_client(*options); }; });
@@ -171,12 +280,14 @@ void add_threads_demo(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ThreadsDemoOptions>();
   auto* demo = app.add_subcommand("threads-demo", "Threads greet, sleep a random time, say goodbye");
   demo->add_option("--threads", options->threads, "How many threads")
-      ->check(CLI::Range(1U, 1000U))
+      ->check(whole(1U, 1000U, "a number of threads"))
       ->capture_default_str();
   demo->add_option("--max-sleep", options->max_sleep, "Longest sleep in seconds")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite(0, 3600, "a number of seconds"))
       ->capture_default_str();
-  demo->add_option("--seed", options->seed, "Seed for reproducible sleep times")->default_str("random");
+  demo->add_option("--seed", options->seed, "Seed for reproducible sleep times")
+      ->check(whole(std::uint64_t{0}, std::numeric_limits<std::uint64_t>::max()))
+      ->default_str("random");
   demo->callback([&run, options] { run = [options] { return run_threads_demo(*options); }; });
 }
 
@@ -195,47 +306,64 @@ void add_bench(CLI::App& app, Runner& run) {
   bench->add_option("--host", options->host, "Server address")->capture_default_str();
   bench->add_option("--port", options->port, "Server port")
       ->required()
-      ->check(CLI::Range(1, 65535))
+      ->check(whole(1, 65535, "a TCP port"))
       ->default_str("");
   bench->add_option("--clients", options->clients, "Connections")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}))
+      ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
   bench->add_option("--stuck", options->stuck, "More clients that connect but never read (slow consumers)")
-      ->check(CLI::Range(std::size_t{0}, std::size_t{100000}))
+      ->check(whole(std::size_t{0}, std::size_t{100000}, "a number of connections"))
       ->capture_default_str();
-  bench->add_option("--senders", options->senders, "Clients that send (broadcast, echo)")->default_str("all");
+  bench->add_option("--senders", options->senders, "Clients that send (broadcast, echo)")
+      ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of clients"))
+      ->default_str("all");
   bench
       ->add_option("--rate", options->rate,
                    "Messages per second offered in total, 0 = flat out within --window")
-      ->check(CLI::Range(0.0, 1e9))
+      ->check(finite(0, 1e9, "a number of messages per second"))
       ->capture_default_str();
   bench->add_option("--window", options->window, "Flat out: messages in flight per sender")
+      ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of messages"))
       ->default_str("32 (broadcast) / 1 (echo)");
   bench
       ->add_option("--duration", options->duration,
                    "Seconds measured (idle: seconds the connections are held)")
-      ->check(CLI::Range(0.0, 86400.0))
+      ->check(finite(0, 86400, "a number of seconds"))
       ->capture_default_str();
   bench->add_option("--warmup", options->warmup, "Seconds of load before measuring")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite(0, 3600, "a number of seconds"))
       ->capture_default_str();
   bench->add_option("--drain", options->drain, "Seconds to wait for late deliveries after sending stops")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite(0, 3600, "a number of seconds"))
       ->capture_default_str();
   bench
       ->add_option("--payload", options->payload,
                    "Bytes per line without its LF (at least the ~30-byte token)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{16} << 20))
+      ->check(whole(std::size_t{1}, std::size_t{16} << 20, "a number of bytes"))
       ->capture_default_str();
   bench->add_option("--server-pid", options->server_pid, "Also report this server process's CPU and memory")
-      ->check(CLI::PositiveNumber);
+      ->check(whole(1, std::numeric_limits<int>::max(), "a process id"));
   bench->add_option("--json", options->json, "Also write the figures as JSON to this file");
   bench
       ->add_option("--connect-rate", options->connect_rate,
                    "New connections per second, 0 = as fast as possible")
-      ->check(CLI::Range(0.0, 1e7))
+      ->check(finite(0, 1e7, "a number of connections per second"))
       ->capture_default_str();
-  bench->callback([&run, options] { run = [options] { return run_bench(*options); }; });
+  bench->callback([&run, options, bench] {
+    if (options->scenario == BenchScenario::idle) {
+      // idle opens connections and holds them: it sends nothing, so the load flags mean nothing there.
+      for (const char* flag :
+           {"--rate", "--senders", "--window", "--payload", "--stuck", "--warmup", "--drain"}) {
+        if (bench->count(flag) > 0) {
+          throw UsageError(
+              fmt::format("{} means nothing for bench idle: it only opens and holds connections (see dschat "
+                          "bench --help)",
+                          flag));
+        }
+      }
+    }
+    run = [options] { return run_bench(*options); };
+  });
 }
 
 /// Edit distance, for "did you mean" on a mistyped subcommand.
@@ -282,7 +410,8 @@ ExitCode run_cli(int argc, char** argv) {
                "dschat");
   app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
-  app.option_defaults()->always_capture_default();
+  // A flag given twice takes its last value, as in most command-line tools.
+  app.option_defaults()->always_capture_default()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   Runner run;
   add_serve(app, run);
@@ -308,7 +437,12 @@ ExitCode run_cli(int argc, char** argv) {
     std::string where = "dschat";
     for (const auto* command : app.get_subcommands())
       where += " " + command->get_name();
-    throw UsageError(fmt::format("{} (see {} --help)", e.what(), where));
+    // CLI11 says "--port: expects a TCP port…"; a sentence reads better without the colon.
+    std::string what = e.what();
+    if (what.starts_with("--") && what.find(": expects ") != std::string::npos) {
+      what.replace(what.find(": expects "), 2, " ");
+    }
+    throw UsageError(fmt::format("{} (see {} --help)", what, where));
   }
   return run();
 }

@@ -15,6 +15,8 @@ namespace dschat {
 namespace {
 
 constexpr std::string_view invalid_nick = "! invalid name — 1–32 letters, digits, _ - .";
+constexpr std::string_view mixed_scripts =
+    "! invalid name — it mixes scripts that look alike, such as Latin and Cyrillic";
 
 // Longest command name echoed back in "unknown command": the reply stays short whatever was typed.
 constexpr std::size_t max_echoed_command = 32;
@@ -55,20 +57,31 @@ LineResult ChatRoom::handle_command(Member& member, std::string_view command, st
 
 void ChatRoom::nick(Member& member, std::string_view name) {
   if (name.empty()) return send_to(member, "! usage: /nick NAME");
-  if (!is_valid_nick(name)) return send_to(member, invalid_nick);
+  const NickCheck check = check_nick(name);
+  // A name that folds like a guest name is refused as reserved even when it is also invalid
+  // (guеst-1 with a Cyrillic е): that is the reply that explains it.
+  std::string key = check == NickCheck::invalid ? std::string() : fold_nick(name);
+  const bool own_guest = key == guest_key(member.guest);
+  if (!key.empty() && is_guest_name(key) && !own_guest) {
+    scratch_.assign("! reserved name: ").append(name).append(" — guest-N names belong to newcomers");
+    return send_to(member, scratch_);
+  }
+  if (check == NickCheck::invalid) return send_to(member, invalid_nick);
+  if (check == NickCheck::mixed_scripts) return send_to(member, mixed_scripts);
+  if (name == member.name) {
+    scratch_.assign("! you are already ").append(name);
+    return send_to(member, scratch_);
+  }
 
-  std::string key = fold_nick(name);
   const auto holder = by_name_.find(key);
-  const bool taken = holder != by_name_.end() && holder->second != member.id;
-  // Another member's guest name, or one a future guest will get, would let someone pass for them.
-  const bool reserved = is_guest_name(key) && key != guest_name(member.guest);
-  if (taken || reserved) {
+  if (holder != by_name_.end() && holder->second != member.id) {
     scratch_.assign("! name taken: ").append(name);
+    const std::string_view held = this->name(holder->second);
+    if (!same_ignoring_case(name, held)) scratch_.append(" looks like ").append(held);
     return send_to(member, scratch_);
   }
 
   scratch_.assign("* ").append(member.name).append(" is now ").append(name);
-  if (name == member.name) return send_to(member, scratch_);  // nothing changed: no need to tell everyone
   if (key != member.key) {
     by_name_.emplace(key, member.id);
     by_name_.erase(member.key);

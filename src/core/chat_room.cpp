@@ -71,7 +71,7 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
   const MemberId id = next_id_++;
   const std::uint64_t guest = next_guest_++;
   std::string name = guest_name(guest);
-  std::string key = name;  // already folded: guest names are lower-case ASCII
+  std::string key = guest_key(guest);
   members_.push_back(Member{id, &peer, std::move(name), std::move(key), guest, {}, false});
   // Roll back on allocation failure so members_ and the two indexes never disagree.
   try {

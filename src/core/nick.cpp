@@ -1,112 +1,177 @@
 #include "core/nick.hpp"
 
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/uspoof.h>
+
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <stdexcept>
 
 #include "core/sanitize.hpp"
 
 namespace dschat {
 namespace {
 
-// Only called on text is_clean() accepted, which rules out invalid UTF-8 (overlongs and surrogates
-// included) with the same decoder the sanitizer uses; the lead byte alone then gives the length. The
-// bounds check only keeps a misuse on other input from reading past the end.
-char32_t next(std::string_view s, std::size_t& i) noexcept {
-  const auto lead = static_cast<unsigned char>(s[i]);
-  const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-  char32_t cp = len == 1 ? lead : lead & (0x7Fu >> len);
-  for (std::size_t k = 1; k < len && i + k < s.size(); ++k) {
-    cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+// The Unicode work is ICU's: its normalizers and its spoof checker (UTS #39 skeletons and restriction
+// levels), not tables of our own.
+class Unicode {
+ public:
+  Unicode() {
+    UErrorCode error = U_ZERO_ERROR;
+    nfc_ = icu::Normalizer2::getNFCInstance(error);
+    nfkc_casefold_ = icu::Normalizer2::getNFKCCasefoldInstance(error);
+    checker_ = uspoof_open(&error);
+    if (U_SUCCESS(error)) {
+      uspoof_setChecks(checker_, USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS, &error);
+      uspoof_setRestrictionLevel(checker_, USPOOF_MODERATELY_RESTRICTIVE);
+    }
+    if (U_FAILURE(error)) {
+      uspoof_close(checker_);
+      throw std::runtime_error(std::string("ICU: ") + u_errorName(error));
+    }
   }
-  i += len;
-  return cp;
+  ~Unicode() { uspoof_close(checker_); }
+  Unicode(const Unicode&) = delete;
+  Unicode& operator=(const Unicode&) = delete;
+
+  // ICU's normalizers and a configured spoof checker are safe to share between threads.
+  static const Unicode& get() {
+    static const Unicode instance;
+    return instance;
+  }
+
+  icu::UnicodeString nfc(const icu::UnicodeString& s) const {
+    UErrorCode error = U_ZERO_ERROR;
+    return nfc_->normalize(s, error);
+  }
+
+  icu::UnicodeString nfkc_casefold(const icu::UnicodeString& s) const {
+    UErrorCode error = U_ZERO_ERROR;
+    return nfkc_casefold_->normalize(s, error);
+  }
+
+  // The check result bits (USPOOF_RESTRICTION_LEVEL, …), 0 when the name passes.
+  std::int32_t spoof_check(const icu::UnicodeString& s) const {
+    UErrorCode error = U_ZERO_ERROR;
+    const std::int32_t result = uspoof_check2(checker_, s.getBuffer(), s.length(), nullptr, &error);
+    return U_FAILURE(error) ? USPOOF_ALL_CHECKS : result;
+  }
+
+  icu::UnicodeString skeleton(const icu::UnicodeString& s) const {
+    UErrorCode error = U_ZERO_ERROR;
+    icu::UnicodeString out;
+    uspoof_getSkeletonUnicodeString(checker_, 0, s, out, &error);
+    return out;
+  }
+
+ private:
+  const icu::Normalizer2* nfc_ = nullptr;
+  const icu::Normalizer2* nfkc_casefold_ = nullptr;
+  USpoofChecker* checker_ = nullptr;
+};
+
+icu::UnicodeString from_utf8(std::string_view s) {
+  return icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<std::int32_t>(s.size())));
 }
 
-void encode(std::string& out, char32_t cp) {
+std::string to_utf8(const icu::UnicodeString& s) {
+  std::string out;
+  s.toUTF8String(out);
+  return out;
+}
+
+bool is_nick_char(UChar32 cp) noexcept {
   if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_' ||
+           cp == '-' || cp == '.';
   }
-}
-
-bool in(char32_t cp, char32_t first, char32_t last) noexcept {
-  return cp >= first && cp <= last;
-}
-
-// Without a Unicode database, "letter or digit" outside ASCII is approximated by excluding the blocks
-// that hold spaces, punctuation, invisible formatting and specials; every script's letters pass.
-bool is_nick_char(char32_t cp) noexcept {
-  if (cp < 0x80) {
-    return in(cp, 'a', 'z') || in(cp, 'A', 'Z') || in(cp, '0', '9') || cp == '_' || cp == '-' || cp == '.';
-  }
-  return !(in(cp, 0x80, 0xBF) || cp == 0xD7 || cp == 0xF7 || in(cp, 0x2000, 0x206F) ||
-           in(cp, 0x3000, 0x303F) || in(cp, 0xFE00, 0xFE0F) || cp == 0xFEFF || in(cp, 0xFFF0, 0xFFFF));
-}
-
-// Case pairs laid out as upper/lower neighbours; upper_is_even tells which of the two is the capital.
-char32_t fold_pair(char32_t cp, bool upper_is_even) noexcept {
-  return ((cp % 2 == 0) == upper_is_even) ? cp + 1 : cp;
-}
-
-// Simple case folding (Unicode CaseFolding.txt, status C and S) for the scripts people mostly type.
-char32_t fold(char32_t cp) noexcept {
-  if (in(cp, 'A', 'Z')) return cp + 0x20;
-  if (cp < 0xC0) return cp;
-  if (in(cp, 0xC0, 0xDE) && cp != 0xD7) return cp + 0x20;  // Latin-1: À..Þ
-  if (in(cp, 0x100, 0x12F) || in(cp, 0x132, 0x137) || in(cp, 0x14A, 0x177)) return fold_pair(cp, true);
-  if (in(cp, 0x139, 0x148) || in(cp, 0x179, 0x17E)) return fold_pair(cp, false);
-  if (cp == 0x178) return 0xFF;  // Ÿ
-  if (cp == 0x17F) return 's';   // long s
-  if (cp == 0x386) return 0x3AC;
-  if (in(cp, 0x388, 0x38A)) return cp + 0x25;
-  if (cp == 0x38C) return 0x3CC;
-  if (in(cp, 0x38E, 0x38F)) return cp + 0x3F;
-  if (in(cp, 0x391, 0x3AB) && cp != 0x3A2) return cp + 0x20;  // Greek capitals Α..Ϋ
-  if (cp == 0x3C2) return 0x3C3;                              // final sigma
-  if (in(cp, 0x400, 0x40F)) return cp + 0x50;                 // Cyrillic Ѐ..Џ
-  if (in(cp, 0x410, 0x42F)) return cp + 0x20;                 // Cyrillic А..Я
-  if (in(cp, 0x460, 0x481) || in(cp, 0x48A, 0x4BF) || in(cp, 0x4D0, 0x52F)) return fold_pair(cp, true);
-  if (cp == 0x4C0) return 0x4CF;
-  if (in(cp, 0x4C1, 0x4CE)) return fold_pair(cp, false);
-  return cp;
+  // Letters, marks, numbers and pictographs; never spaces, punctuation, math or currency signs,
+  // controls, formatting, private-use or unassigned code points, nor the invisible ones that are
+  // Default_Ignorable (U+034F, U+3164 Hangul filler, U+E0000 tags, U+180E, bidi marks…).
+  constexpr std::uint32_t refused =
+      U_GC_C_MASK | U_GC_Z_MASK | U_GC_P_MASK | U_GC_SM_MASK | U_GC_SC_MASK | U_GC_SK_MASK;
+  return (U_GET_GC_MASK(cp) & refused) == 0 && !u_hasBinaryProperty(cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) &&
+         !u_isUWhiteSpace(cp) && cp != 0xFFFD;
 }
 
 }  // namespace
 
-bool is_valid_nick(std::string_view name) noexcept {
+NickCheck check_nick(std::string_view name) {
   // The byte bound first, so a 4 KiB line is refused without being decoded.
-  if (name.empty() || name.size() > 4 * max_nick_chars || !is_clean(name)) return false;
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < name.size();) {
-    if (!is_nick_char(next(name, i)) || ++chars > max_nick_chars) return false;
+  if (name.empty() || name.size() > 4 * max_nick_chars || !is_clean(name)) return NickCheck::invalid;
+  const Unicode& unicode = Unicode::get();
+  const icu::UnicodeString nfc = unicode.nfc(from_utf8(name));
+  if (nfc.isEmpty() || static_cast<std::size_t>(nfc.countChar32()) > max_nick_chars)
+    return NickCheck::invalid;
+  // A combining mark cannot start a name, so a name is never made of marks alone.
+  if ((U_GET_GC_MASK(nfc.char32At(0)) & U_GC_M_MASK) != 0) return NickCheck::invalid;
+  for (std::int32_t i = 0; i < nfc.length(); i = nfc.moveIndex32(i, 1)) {
+    if (!is_nick_char(nfc.char32At(i))) return NickCheck::invalid;
+  }
+  const std::int32_t spoof = unicode.spoof_check(nfc);
+  if ((spoof & (USPOOF_RESTRICTION_LEVEL | USPOOF_MIXED_NUMBERS)) != 0) return NickCheck::mixed_scripts;
+  return spoof == 0 ? NickCheck::ok : NickCheck::invalid;
+}
+
+bool is_valid_nick(std::string_view name) {
+  return check_nick(name) == NickCheck::ok;
+}
+
+std::string fold_nick(std::string_view name) {
+  const Unicode& unicode = Unicode::get();
+  return to_utf8(unicode.skeleton(unicode.nfkc_casefold(from_utf8(name))));
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  const Unicode& unicode = Unicode::get();
+  icu::UnicodeString fa = unicode.nfc(from_utf8(a));
+  icu::UnicodeString fb = unicode.nfc(from_utf8(b));
+  return fa.foldCase() == fb.foldCase();
+}
+
+namespace {
+
+// What each digit and then "guest-" fold to, worked out once by the same folding.
+const std::array<std::string, 11>& guest_forms() {
+  static const auto forms = [] {
+    std::array<std::string, 11> f;
+    for (char d = '0'; d <= '9'; ++d)
+      f[static_cast<std::size_t>(d - '0')] = fold_nick(std::string(1, d));
+    f[10] = fold_nick("guest-");
+    return f;
+  }();
+  return forms;
+}
+
+}  // namespace
+
+bool is_guest_name(std::string_view folded) {
+  const auto& forms = guest_forms();
+  const std::string& prefix = forms[10];
+  if (folded.size() <= prefix.size() || folded.substr(0, prefix.size()) != prefix) return false;
+  for (std::size_t i = prefix.size(); i < folded.size();) {
+    const std::string_view rest = folded.substr(i);
+    if (rest[0] >= '0' && rest[0] <= '9') {
+      ++i;
+      continue;
+    }
+    const auto digit = std::find_if(forms.begin(), forms.begin() + 10,
+                                    [&](const std::string& form) { return rest.starts_with(form); });
+    if (digit == forms.begin() + 10) return false;
+    i += digit->size();
   }
   return true;
 }
 
-std::string fold_nick(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (std::size_t i = 0; i < name.size();) {
-    encode(out, fold(next(name, i)));
-  }
-  return out;
-}
-
-bool is_guest_name(std::string_view folded) noexcept {
-  constexpr std::string_view prefix = "guest-";
-  if (folded.size() <= prefix.size() || folded.substr(0, prefix.size()) != prefix) return false;
-  const std::string_view digits = folded.substr(prefix.size());
-  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+std::string guest_key(unsigned long long n) {
+  const auto& forms = guest_forms();
+  std::string key = forms[10];
+  for (const char d : std::to_string(n))
+    key += forms[static_cast<std::size_t>(d - '0')];
+  return key;
 }
 
 std::string guest_name(unsigned long long n) {

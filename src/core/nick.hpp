@@ -6,19 +6,41 @@
 
 namespace dschat {
 
-/// Longest nickname, in code points.
+/// Longest nickname, in code points after NFC normalization.
 inline constexpr std::size_t max_nick_chars = 32;
 
-/// True when name is a valid nickname (DESIGN §2): valid UTF-8, 1–32 code points, each an ASCII letter or
-/// digit, `_` `-` `.`, or a non-ASCII code point outside the punctuation, space and special blocks.
-bool is_valid_nick(std::string_view name) noexcept;
+/// What is wrong with a nickname, if anything.
+enum class NickCheck {
+  ok,
+  invalid,        ///< bad UTF-8, too long, or a character a name may not hold
+  mixed_scripts,  ///< letters of scripts mixed the way look-alikes are made (Latin with Cyrillic)
+};
 
-/// The key two names collide on when they are equal ignoring case: simple case folding of ASCII, Latin-1,
-/// Latin Extended-A, Greek and Cyrillic. name must be valid UTF-8 (as every valid nickname is).
+/// Checks a nickname (README, "Names"): valid UTF-8 of 1–32 code points after NFC, each an ASCII letter
+/// or digit, `_` `-` `.`, or a non-ASCII letter, mark, number or symbol that is neither invisible nor
+/// default-ignorable (no U+034F, Hangul filler, tag characters, bidi marks…); a mark cannot come first;
+/// the scripts must pass ICU's moderately restrictive level (UTS #39): Latin may mix with Han or
+/// Arabic, say, but never with Cyrillic or Greek.
+NickCheck check_nick(std::string_view name);
+
+/// True when check_nick(name) is NickCheck::ok.
+bool is_valid_nick(std::string_view name);
+
+/// The key two names collide on when they look alike: the UTS #39 skeleton of the name's NFKC case
+/// folding, so `zеd` (Cyrillic е) and `zed`, `éve` decomposed and precomposed, `ALICE` and `alice`,
+/// `guest-１` (fullwidth) and `guest-1` fold alike. name must be valid UTF-8.
 std::string fold_nick(std::string_view name);
 
-/// True when a folded name looks like an assigned one, "guest-" followed by ASCII digits.
-bool is_guest_name(std::string_view folded) noexcept;
+/// True when two names are the same text but for case and normalization (so no "looks like" is needed
+/// to explain why they collide). Both must be valid UTF-8.
+bool same_ignoring_case(std::string_view a, std::string_view b);
+
+/// True when a folded name looks like an assigned one, "guest-" followed by digits (or what digits fold
+/// to: the skeleton of 1 is l, of 0 is O).
+bool is_guest_name(std::string_view folded);
+
+/// fold_nick(guest_name(n)), without the cost of folding: every join needs it.
+std::string guest_key(unsigned long long n);
 
 /// The name assigned to the n-th guest, "guest-N".
 std::string guest_name(unsigned long long n);

@@ -14,6 +14,12 @@ using Texts = std::vector<std::string>;
 namespace {
 
 constexpr const char* invalid_name = "! invalid name — 1–32 letters, digits, _ - .";
+constexpr const char* mixed_scripts =
+    "! invalid name — it mixes scripts that look alike, such as Latin and Cyrillic";
+
+std::string reserved(const std::string& name) {
+  return "! reserved name: " + name + " — guest-N names belong to newcomers";
+}
 
 std::string repeat(const std::string& s, std::size_t n) {
   std::string out;
@@ -143,7 +149,7 @@ TEST_CASE("ChatRoom /nick") {
 
   SUBCASE("letters of any script, digits, _ - .") {
     CHECK(nick(0, "李小龍") == "* guest-1 is now 李小龍");
-    CHECK(nick(1, "Саша_2.0-x") == "* guest-2 is now Саша_2.0-x");
+    CHECK(nick(1, "Саша_2.0-я") == "* guest-2 is now Саша_2.0-я");
     CHECK(nick(2, "Ωμέγα") == "* guest-3 is now Ωμέγα");
   }
 
@@ -179,14 +185,15 @@ TEST_CASE("ChatRoom /nick") {
 
   SUBCASE("the exact same name changes nothing and tells only the sender") {
     nick(0, "alice");
-    CHECK(nick(0, "alice") == "* alice is now alice");
+    CHECK(nick(0, "alice") == "! you are already alice");
     CHECK(f.peer(1).got.empty());
+    CHECK(nick(1, "guest-2") == "! you are already guest-2");
   }
 
   SUBCASE("guest-N names are reserved unless they are one's own") {
-    CHECK(nick(0, "guest-2") == "! name taken: guest-2");
-    CHECK(nick(0, "guest-99") == "! name taken: guest-99");
-    CHECK(nick(0, "GUEST-7") == "! name taken: GUEST-7");
+    CHECK(nick(0, "guest-2") == reserved("guest-2"));
+    CHECK(nick(0, "guest-99") == reserved("guest-99"));
+    CHECK(nick(0, "GUEST-7") == reserved("GUEST-7"));
     CHECK(nick(0, "Guest-1") == "* guest-1 is now Guest-1");
     nick(0, "alice");
     CHECK(nick(0, "guest-1") == "* alice is now guest-1");
@@ -199,6 +206,44 @@ TEST_CASE("ChatRoom /nick") {
     CHECK(nick(1, "alice") == "* guest-2 is now alice");
     f.room.leave(f.id(0));
     CHECK(nick(2, "Carol") == "* guest-3 is now Carol");
+  }
+
+  SUBCASE("look-alikes of guest-N names are reserved too") {
+    CHECK(nick(0, "gu\xd0\xb5st-2") == reserved("gu\xd0\xb5st-2"));          // Cyrillic е
+    CHECK(nick(0, "guest-\xef\xbc\x92") == reserved("guest-\xef\xbc\x92"));  // fullwidth 2
+    CHECK(f.peer(1).got.empty());
+    CHECK(nick(1, "guest-l") == reserved("guest-l"));         // small L looks like guest-1's digit
+    CHECK(nick(0, "guest-l") == "* guest-1 is now guest-l");  // ... which is one's own
+  }
+
+  SUBCASE("invisible and ignorable characters cannot make a second alice") {
+    nick(0, "alice");
+    for (const char* tail : {"\xcd\x8f", "\xe3\x85\xa4", "\xd8\x9c", "\xf3\xa0\x81\xa1", "\xe1\xa0\x8e"}) {
+      CAPTURE(tail);
+      CHECK(nick(1, std::string("alice") + tail) == invalid_name);
+    }
+    CHECK(nick(1, "\xe3\x85\xa4") == invalid_name);      // only the Hangul filler
+    CHECK(nick(1, "\xcc\x81\xcc\x81") == invalid_name);  // only combining marks
+    CHECK(f.peer(0).got.empty());
+    CHECK(f.room.name(f.id(1)) == "guest-2");
+  }
+
+  SUBCASE("look-alike names are taken") {
+    nick(0, "alice");
+    CHECK(nick(1, "\xd0\xb0lice") == mixed_scripts);  // Cyrillic а among Latin letters
+    nick(2, "ace");
+    CHECK(nick(1, "\xd0\xb0\xd1\x81\xd0\xb5") == "! name taken: асе looks like ace");  // all Cyrillic
+    nick(0, "zed");
+    CHECK(nick(1,
+               "z\xd0\xb5"
+               "d") == mixed_scripts);
+    nick(0, "\xc3\xa9ve");                                         // precomposed é
+    CHECK(nick(1, "e\xcc\x81ve") == "! name taken: e\xcc\x81ve");  // decomposed: the same name
+    nick(0,
+         "\xef\xbd\x81"
+         "bc");  // fullwidth a
+    CHECK(nick(1, "abc") == "! name taken: abc looks like ａbc");
+    CHECK(f.room.name(f.id(1)) == "guest-2");
   }
 
   SUBCASE("extra blanks around the name are ignored") {

@@ -63,23 +63,22 @@ TEST_CASE("is_valid_nick") {
   }
 }
 
-TEST_CASE("fold_nick") {
-  CHECK(fold_nick("AliCE_9") == "alice_9");
-  CHECK(fold_nick("ÀÉÎÕÜÞ") == "àéîõüþ");
-  CHECK(fold_nick("ß") == "ß");
+TEST_CASE("fold_nick: names equal ignoring case fold alike") {
+  CHECK(fold_nick("AliCE_9") == fold_nick("alice_9"));
+  CHECK(fold_nick("ÀÉÎÕÜÞ") == fold_nick("àéîõüþ"));
   CHECK(fold_nick("Ÿ") == fold_nick("ÿ"));
-  CHECK(fold_nick("ŁĄĘŻŹŃ") == "łąężźń");
-  CHECK(fold_nick("ĹĽŇ") == "ĺľň");
-  CHECK(fold_nick("ſ") == "s");
-  CHECK(fold_nick("ΣΟΦΊΑ") == "σοφία");
+  CHECK(fold_nick("ŁĄĘŻŹŃ") == fold_nick("łąężźń"));
+  CHECK(fold_nick("ĹĽŇ") == fold_nick("ĺľň"));
+  CHECK(fold_nick("ΣΟΦΊΑ") == fold_nick("σοφία"));
   CHECK(fold_nick("ς") == fold_nick("Σ"));
-  CHECK(fold_nick("ΆΈΉΊΌΎΏ") == "άέήίόύώ");
-  CHECK(fold_nick("САША") == "саша");
-  CHECK(fold_nick("ЁЖИК") == "ёжик");
-  CHECK(fold_nick("ЄЇЎ") == "єїў");
-  CHECK(fold_nick("ҐӁ") == "ґӂ");
+  CHECK(fold_nick("ΆΈΉΊΌΎΏ") == fold_nick("άέήίόύώ"));
+  CHECK(fold_nick("САША") == fold_nick("саша"));
+  CHECK(fold_nick("ЁЖИК") == fold_nick("ёжик"));
+  CHECK(fold_nick("ЄЇЎ") == fold_nick("єїў"));
+  CHECK(fold_nick("ҐӁ") == fold_nick("ґӂ"));
   CHECK(fold_nick("李小龍") == "李小龍");
-  CHECK(fold_nick("ı") == "ı");  // dotless i has no simple folding
+  CHECK(fold_nick("alice") != fold_nick("alicia"));
+  CHECK(fold_nick("李小龍") != fold_nick("李小龙"));
 }
 
 TEST_CASE("is_guest_name") {
@@ -90,9 +89,66 @@ TEST_CASE("is_guest_name") {
   CHECK_FALSE(is_guest_name("guest1"));
   CHECK_FALSE(is_guest_name("xguest-1"));
   CHECK(is_guest_name(fold_nick("GUEST-3")));
+  CHECK(is_guest_name(fold_nick("guest-1")));
+  CHECK(is_guest_name(fold_nick("guest-1234567890")));
+  CHECK_FALSE(is_guest_name(fold_nick("guest-")));
+  CHECK_FALSE(is_guest_name(fold_nick("guest-x")));
+  CHECK_FALSE(is_guest_name(fold_nick("guest1")));
 }
 
 TEST_CASE("guest_name") {
   CHECK(guest_name(1) == "guest-1");
   CHECK(guest_name(18446744073709551615ull) == "guest-18446744073709551615");
+}
+
+TEST_CASE("is_valid_nick refuses invisible and ignorable characters") {
+  // Each appended to a valid name would make a second "alice" that looks the same.
+  for (const char* bad : {"\xcd\x8f",          // U+034F combining grapheme joiner
+                          "\xe3\x85\xa4",      // U+3164 Hangul filler
+                          "\xd8\x9c",          // U+061C Arabic letter mark
+                          "\xf3\xa0\x81\xa1",  // U+E0061 tag latin small letter a
+                          "\xe1\xa0\x8e",      // U+180E Mongolian vowel separator
+                          "\xe2\x80\x8d",      // U+200D zero width joiner
+                          "\xe2\x80\xae",      // U+202E right-to-left override
+                          "\xc2\xad",          // U+00AD soft hyphen
+                          "\xef\xbe\xa0"}) {   // U+FFA0 halfwidth Hangul filler
+    CAPTURE(bad);
+    CHECK_FALSE(is_valid_nick(std::string("alice") + bad));
+    CHECK_FALSE(is_valid_nick(bad));
+  }
+  CHECK_FALSE(is_valid_nick("\xe3\x85\xa4\xe3\x85\xa4"));
+}
+
+TEST_CASE("is_valid_nick refuses names made only of combining marks") {
+  CHECK_FALSE(is_valid_nick("\xcc\x81"));          // U+0301
+  CHECK_FALSE(is_valid_nick("\xcc\x81\xcc\x88"));  // U+0301 U+0308
+  CHECK_FALSE(
+      is_valid_nick("\xcc\x81"
+                    "a"));              // a mark cannot start a name
+  CHECK(is_valid_nick("e\xcc\x81ve"));  // decomposed é is a letter and its accent
+}
+
+TEST_CASE("is_valid_nick refuses scripts mixed to look like another name") {
+  CHECK_FALSE(is_valid_nick("\xd0\xb0lice"));        // Cyrillic а, Latin lice
+  CHECK_FALSE(is_valid_nick("gu\xd0\xb5st-1"));      // Cyrillic е in guest
+  CHECK_FALSE(is_valid_nick("p\xce\xbfst"));         // Greek ο in post
+  CHECK(is_valid_nick("\xd0\xb0\xd1\x81\xd0\xb5"));  // асе: all Cyrillic is one script
+  CHECK(is_valid_nick("Саша_2.0-я"));
+  CHECK_FALSE(is_valid_nick("Саша_2.0-x"));  // Latin x after Cyrillic
+  CHECK(is_valid_nick("bob2000"));
+}
+
+TEST_CASE("fold_nick: names that look alike fold alike") {
+  CHECK(fold_nick("z\xd0\xb5"
+                  "d") == fold_nick("zed"));                       // Cyrillic е
+  CHECK(fold_nick("\xd0\xb0\xd0\xb5") == fold_nick("ae"));         // all-Cyrillic ае
+  CHECK(fold_nick("e\xcc\x81ve") == fold_nick("\xc3\xa9ve"));      // decomposed and precomposed é
+  CHECK(fold_nick("guest-\xef\xbc\x91") == fold_nick("guest-1"));  // fullwidth digit one
+  CHECK(fold_nick("\xef\xbd\x81lice") == fold_nick("alice"));      // fullwidth a
+  CHECK(fold_nick("ALICE") == fold_nick("alice"));
+  CHECK(fold_nick("rn") == fold_nick("m"));
+  CHECK(fold_nick("alice") != fold_nick("alicf"));
+  CHECK(is_guest_name(fold_nick("gu\xd0\xb5st-1")));
+  CHECK(is_guest_name(fold_nick("guest-\xef\xbc\x91")));
+  CHECK(is_guest_name(fold_nick("GUEST-3")));
 }

@@ -36,7 +36,7 @@ def test_meson_install_binary_and_manual():
         text = re.sub(r".\x08", "", page.stdout)  # drop bold/underline overstrikes
         assert "DSCHAT(1)" in text and "SUBCOMMANDS" in text, text[:500]
         # Every subcommand the program lists is documented with its flags.
-        listed = re.findall(r"^  (\S+)\s", subprocess.run([binary, "--help"], capture_output=True, text=True).stdout,
+        listed = re.findall(r"^  ([\w-]+)", subprocess.run([binary, "--help"], capture_output=True, text=True).stdout,
                             re.M)
         for name in [n for n in listed if not n.startswith("-")]:
             assert f"dschat {name}" in text, name
