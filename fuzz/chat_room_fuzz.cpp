@@ -40,6 +40,8 @@ constexpr std::size_t slots = 6;
 constexpr std::string_view help_reply =
     "* commands: /nick NAME · /who · /me ACTION · /quit [REASON] · /help — //text sends /text";
 constexpr std::string_view invalid_nick_reply = "! invalid name — 1–32 letters, digits, _ - .";
+constexpr std::string_view mixed_scripts_reply =
+    "! invalid name — it mixes scripts that look alike, such as Latin and Cyrillic";
 constexpr std::size_t max_echoed_command = 32;  // an unknown command is echoed back cut to 32 bytes
 
 // The first max bytes of text, fewer if that would split a UTF-8 sequence.
@@ -276,29 +278,44 @@ class Script {
     return LineResult::keep_open;
   }
 
-  // A valid name no other member holds ignoring case, and no one else's guest name, must be granted;
-  // any other must be refused with an error to the sender alone.
+  // README "Names": a valid name that looks like no other member's (same fold) and like no guest name
+  // but the member's own must be granted; any other gets the one error that explains it, to the sender
+  // alone. A look-alike of a guest name is reserved even when it is also invalid (guеst-1, Cyrillic е).
   void nick(std::size_t s, std::string_view name) {
     Slot& m = slots_[s];
     if (name.empty()) {
       want_[s] = {"! usage: /nick NAME"};
       return;
     }
-    if (!dschat::is_valid_nick(name)) {
+    const dschat::NickCheck check = dschat::check_nick(name);
+    const std::string folded = check == dschat::NickCheck::invalid ? std::string() : dschat::fold_nick(name);
+    if (!folded.empty() && dschat::is_guest_name(folded) &&
+        folded != dschat::fold_nick("guest-" + std::to_string(m.guest))) {
+      want_[s] = {"! reserved name: " + std::string(name) + " — guest-N names belong to newcomers"};
+      return;
+    }
+    if (check == dschat::NickCheck::invalid) {
       want_[s] = {std::string(invalid_nick_reply)};
       return;
     }
-    const std::string folded = dschat::fold_nick(name);
-    bool free = !dschat::is_guest_name(folded) || folded == "guest-" + std::to_string(m.guest);
-    for (const Slot& o : slots_)
-      free = free && (&o == &m || o.id == 0 || dschat::fold_nick(o.name) != folded);
-    if (!free) {
-      // A valid name is printable: it comes back as typed.
-      want_[s] = {"! name taken: " + std::string(name)};
+    if (check == dschat::NickCheck::mixed_scripts) {
+      want_[s] = {std::string(mixed_scripts_reply)};
+      return;
+    }
+    if (name == m.name) {
+      want_[s] = {"! you are already " + std::string(name)};
+      return;
+    }
+    for (const Slot& o : slots_) {
+      if (&o == &m || o.id == 0 || dschat::fold_nick(o.name) != folded) continue;
+      // A valid name is printable: it comes back as typed, with the name it resembles unless only the
+      // case differs.
+      want_[s] = {"! name taken: " + std::string(name) +
+                  (dschat::same_ignoring_case(name, o.name) ? "" : " looks like " + o.name)};
       return;
     }
     const std::string changed = "* " + m.name + " is now " + std::string(name);
-    if (name != m.name) to_members(s, changed);
+    to_members(s, changed);
     want_[s] = {changed};
     m.name = name;
   }

@@ -12,23 +12,12 @@
 #include "check.hpp"
 #include "core/message.hpp"
 #include "core/outbox.hpp"
+#include "script.hpp"
 
 using dschat::fuzz::check;
+using dschat::fuzz::Script;
 
 namespace {
-
-/// Reads the script's bytes one at a time; 0 once it is used up.
-class Script {
- public:
-  Script(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool done() const { return at_ == size_; }
-  std::uint8_t next() { return at_ < size_ ? data_[at_++] : 0; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
 
 /// The reference: whole messages in order, and how much of the first one has been sent.
 struct Model {
@@ -85,8 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fill = fill == 'z' ? 'a' : static_cast<char>(fill + 1);
         const bool fits = length <= max_bytes - model.bytes;
         const bool pushed = outbox.push(std::make_shared<const std::string>(text));
-        check(pushed == fits, pushed ? "push accepted a message past max_bytes" : "push refused a message that fits",
-              text);
+        check(pushed == fits,
+              pushed ? "push accepted a message past max_bytes" : "push refused a message that fits", text);
         if (pushed && length > 0) {
           model.messages.push_back(text);
           model.bytes += length;

@@ -55,8 +55,20 @@ inline bool is_control(char32_t cp) noexcept {
 /// isolates, line and paragraph separators, zero width space, word joiner, BOM.
 inline bool is_layout_format(char32_t cp) noexcept {
   switch (cp) {
-    case 0x200B: case 0x2028: case 0x2029: case 0x202A: case 0x202B: case 0x202C: case 0x202D: case 0x202E:
-    case 0x2060: case 0x2066: case 0x2067: case 0x2068: case 0x2069: case 0xFEFF:
+    case 0x200B:
+    case 0x2028:
+    case 0x2029:
+    case 0x202A:
+    case 0x202B:
+    case 0x202C:
+    case 0x202D:
+    case 0x202E:
+    case 0x2060:
+    case 0x2066:
+    case 0x2067:
+    case 0x2068:
+    case 0x2069:
+    case 0xFEFF:
       return true;
     default:
       return false;
@@ -85,7 +97,8 @@ inline std::string reference_sanitize(std::string_view text) {
     } else if (cp == 0x7F) {
       out.append("^?");
     } else if ((cp >= 0x80 && cp <= 0x9F) || is_layout_format(cp)) {
-      out.append("<U+").append({hex[cp >> 12], hex[(cp >> 8) & 0xF], hex[(cp >> 4) & 0xF], hex[cp & 0xF], '>'});
+      out.append("<U+").append(
+          {hex[cp >> 12], hex[(cp >> 8) & 0xF], hex[(cp >> 4) & 0xF], hex[cp & 0xF], '>'});
     } else if (is_control(cp)) {
       out.append({'^', static_cast<char>(cp + 0x40)});
     } else {

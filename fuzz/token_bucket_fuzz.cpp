@@ -12,23 +12,13 @@
 
 #include "check.hpp"
 #include "core/token_bucket.hpp"
+#include "script.hpp"
 
 using dschat::fuzz::check;
+using dschat::fuzz::Script;
 using Clock = dschat::TokenBucket::Clock;
 
 namespace {
-
-class Script {
- public:
-  Script(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  bool done() const { return at_ == size_; }
-  std::uint8_t next() { return at_ < size_ ? data_[at_++] : 0; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
 
 /// The bucket in exact arithmetic: milli-tokens, milliseconds.
 struct Model {
