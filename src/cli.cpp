@@ -184,6 +184,11 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->check(finite(1, 1e9, "a number of lines"))
       ->capture_default_str();
   command
+      .add_option("--idle-timeout", options->idle_timeout,
+                  "Seconds a client may send nothing before it is closed (0 = never)")
+      ->check(finite(0, 1e7, "a number of seconds"))
+      ->default_str("0");
+  command
       .add_option("--max-clients", options->max_clients,
                   "Connections served at once; the next gets '! server full'")
       ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
@@ -200,7 +205,8 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
     throw UsageError(fmt::format("{} (see dschat {} --help)", why, command.get_name()));
   };
   if (options.mode == ServeMode::once) {
-    for (const char* flag : {"--raw", "--max-queue", "--rate", "--burst", "--max-clients"}) {
+    for (const char* flag :
+         {"--raw", "--max-queue", "--rate", "--burst", "--max-clients", "--idle-timeout"}) {
       if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
     }
   }

@@ -20,6 +20,13 @@ std::string too_long_reply(std::size_t max_line) {
   return "! line too long (max " + std::to_string(max_line) + " bytes)";
 }
 
+std::string idle_notice(double seconds) {
+  std::string number = std::to_string(seconds);  // "300.000000": trim to what was given
+  number.erase(number.find_last_not_of('0') + 1);
+  if (number.back() == '.') number.pop_back();
+  return "! closing: no line for " + number + " s";
+}
+
 std::string format_bytes(std::size_t bytes) {
   if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
   static constexpr const char* units[] = {"KiB", "MiB", "GiB"};

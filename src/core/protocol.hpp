@@ -11,11 +11,15 @@ namespace protocol {
 inline constexpr std::string_view end_command = "end";
 inline constexpr std::string_view server_full = "! server full";
 inline constexpr std::string_view shutting_down = "* server shutting down";
-inline constexpr std::string_view command_separators = " \t";  ///< between a chat command and its argument
+inline constexpr std::string_view idle_reason = "idle timeout";  ///< a client closed by --idle-timeout
+inline constexpr std::string_view command_separators = " \t";    ///< between a chat command and its argument
 }  // namespace protocol
 
 /// "! line too long (max N bytes)".
 std::string too_long_reply(std::size_t max_line);
+
+/// "! closing: no line for N s" (--idle-timeout), N as given: "300", "1.5".
+std::string idle_notice(double seconds);
 
 /// A byte count for people: "512 bytes", "64 KiB", "1 MiB", "1.5 MiB".
 std::string format_bytes(std::size_t bytes);

@@ -27,6 +27,7 @@ struct ServeOptions {
   double rate = 100;  ///< lines per second per client, 0 = unlimited
   double burst = 200;
   std::size_t max_clients = 10000;
+  double idle_timeout = 0;  ///< seconds a client may stay silent before it is closed, 0 = never
   bool raw = false;
   bool verbose = false;
 };

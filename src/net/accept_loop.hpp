@@ -20,9 +20,10 @@ struct Accepted {
 
 /// The accepting side of both servers (DESIGN §3), on the listener's io_context. It waits until the
 /// listening socket is readable and takes the connections waiting there, up to a batch per turn of the
-/// loop, handing each batch over at once (so a burst of joins can be announced together), with
-/// TCP_NODELAY set. When accept fails for lack of descriptors or memory, the connections stay in the
-/// backlog and accepting is retried every 100 ms, with one warning per episode: it never spins.
+/// loop, handing each batch over at once (so a burst of joins can be announced together). When accept fails
+/// for lack of descriptors or memory, the connections stay in the backlog and accepting is retried every 100
+/// ms, with one warning per episode: it never spins. Every connection handed over is set up by
+/// configure_client_socket().
 class AcceptLoop {
  public:
   /// Receives each batch; it owns the descriptors from then on.
@@ -57,6 +58,10 @@ class AcceptLoop {
   bool failing_ = false;  // in an episode of failed accepts: warned once, retrying
   bool stopped_ = false;
 };
+
+/// Sets up an accepted client socket: TCP_NODELAY (lines leave at once), and TCP keepalive (60 s idle, 3
+/// probes 10 s apart) so that a peer that vanished without a word is found. AcceptLoop calls it.
+void configure_client_socket(int fd) noexcept;
 
 /// Turns a connection away past --max-clients: logs it, sends `! server full` (a new socket's send buffer
 /// is empty, so this never blocks) and closes it.

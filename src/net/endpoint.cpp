@@ -20,7 +20,13 @@ std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
   return fmt::format("{}:{}", address.to_string(), endpoint.port());
 }
 
+std::string_view unbracket(std::string_view host) noexcept {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
+}
+
 std::string format_host_port(std::string_view host, std::uint16_t port) {
+  host = unbracket(host);
   if (host.find(':') != std::string_view::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
 }
@@ -45,6 +51,7 @@ std::string disconnect_reason(const std::error_code& error) {
 }
 
 std::vector<asio::ip::tcp::endpoint> resolve(std::string_view host, std::uint16_t port, bool passive) {
+  host = unbracket(host);  // "[::1]", as the servers print it
   std::error_code error;
   const auto address = asio::ip::make_address(std::string(host), error);
   if (!error) return {asio::ip::tcp::endpoint(address, port)};

@@ -61,3 +61,9 @@ TEST_CASE("is_quit_command reads /quit as the chat room does") {
   CHECK_FALSE(is_quit_command("quit"));
   CHECK_FALSE(is_quit_command(""));
 }
+
+TEST_CASE("idle_notice") {
+  CHECK(dschat::idle_notice(300) == "! closing: no line for 300 s");
+  CHECK(dschat::idle_notice(1.5) == "! closing: no line for 1.5 s");
+  CHECK(dschat::idle_notice(0.25) == "! closing: no line for 0.25 s");
+}

@@ -160,3 +160,15 @@ TEST_CASE("disconnect_reason") {
   CHECK(dschat::disconnect_reason(asio::error::connection_aborted) == "connection reset");
   CHECK(dschat::disconnect_reason(asio::error::timed_out) == "connection timed out");
 }
+
+TEST_CASE("hosts in brackets, as the servers print them, mean the address inside") {
+  CHECK(dschat::unbracket("[::1]") == "::1");
+  CHECK(dschat::unbracket("::1") == "::1");
+  CHECK(dschat::unbracket("127.0.0.1") == "127.0.0.1");
+  CHECK(dschat::unbracket("[") == "[");
+  CHECK(dschat::format_host_port("[::1]", 8888) == "[::1]:8888");
+  CHECK(dschat::format_host_port("::1", 8888) == "[::1]:8888");
+  const auto endpoints = dschat::resolve("[::1]", 8888, true);
+  REQUIRE(endpoints.size() == 1);
+  CHECK(endpoints.front().address().to_string() == "::1");
+}

@@ -35,12 +35,18 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                read_buffer_,
                make_message(too_long_reply(options.max_line)),
                "too slow: send queue over " + format_bytes(options.max_queue),
+               make_message(idle_notice(options.idle_timeout)),
                [this](const std::shared_ptr<Session>& session, const std::exception_ptr& error) {
                  on_session_end(session, error);
                }},
       shutting_down_(make_message(protocol::shutting_down)),
       acceptor_(listen_on(io_, options.host, port_of(options))),
       accept_loop_(acceptor_, true, log, [this](std::vector<Accepted>& batch) { admit(batch); }),
+      idle_sweep_(io_.get_executor(), options.idle_timeout,
+                  [this](IdleSweep::Clock::time_point cutoff) {
+                    for (const auto& session : sessions_)
+                      session->expire_if_silent_since(cutoff);
+                  }),
       signals_(io_.get_executor()) {
   if (service_of(options) == Service::chat) {
     room_.emplace(ChatRoomOptions{options.raw, options.max_line});
@@ -51,6 +57,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
 ExitCode Server::run() {
   announce_listening(acceptor_);
   accept_loop_.start();
+  idle_sweep_.start();
   asio::co_spawn(io_, watch_signals(), rethrow);
   io_.run();  // returns once the listener, the signal watcher and every session have finished
   return ExitCode::ok;
@@ -103,6 +110,7 @@ void Server::begin_shutdown(int signal_number) {
   log_.logger().info("{}: shutting down, clients connected: {}", signal_name(signal_number),
                      sessions_.size());
   accept_loop_.stop();
+  idle_sweep_.stop();
   std::error_code ignored;
   acceptor_.close(ignored);
   if (room_) {

@@ -3,6 +3,7 @@
 #include <asio/co_spawn.hpp>
 #include <utility>
 
+#include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
 #include "net/endpoint.hpp"
 
@@ -35,7 +36,7 @@ Session::~Session() {
 }
 
 void Session::open() {
-  started_ = Clock::now();
+  started_ = last_heard_ = Clock::now();
   std::error_code error;
   // The reader waits for readiness and then reads into the loop's shared buffer; it must never block.
   socket_.non_blocking(true, error);
@@ -47,6 +48,12 @@ void Session::open() {
     if (!context_.options.raw) stats_.name = room->name(id_);
   }
   context_.log.connected(stats_.peer, stats_.name);
+}
+
+void Session::expire_if_silent_since(Clock::time_point cutoff) {
+  if (reading_done_ || last_heard_ >= cutoff) return;
+  send(context_.idle_notice);
+  stop(protocol::idle_reason);
 }
 
 void Session::start() {

@@ -57,6 +57,10 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Ends the connection at once with reason (first reason given wins); sending and reading stop.
   void fail(std::string_view reason);
 
+  /// --idle-timeout: when the client has sent nothing since cutoff, tells it so and stops reading as
+  /// stop() does (the others are told "idle timeout").
+  void expire_if_silent_since(Clock::time_point cutoff);
+
  private:
   enum class ReadState { drained, done };
 
@@ -113,7 +117,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   ConnectionStats stats_;
   std::string room_reason_;  // what the others are told when this member leaves; empty for eof and /quit
   Clock::time_point started_;
-  Clock::time_point now_;  // time of the chunk being framed, for the token bucket
+  Clock::time_point now_;         // time of the chunk being framed, for the token bucket
+  Clock::time_point last_heard_;  // when the client last sent something (--idle-timeout)
   ChatRoom::MemberId id_ = 0;
   bool joined_ = false;
   bool reading_done_ = false;

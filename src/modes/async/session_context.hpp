@@ -23,6 +23,7 @@ struct SessionContext {
   std::span<char> read_buffer;  ///< one for the whole loop: filled and consumed between two co_awaits
   Message too_long;             ///< echo service: "! line too long (max N bytes)", formatted once
   std::string too_slow;         ///< "too slow: send queue over 1 MiB"
+  Message idle_notice;          ///< "! closing: no line for N s", formatted once
   /// Called once per session after it has closed; error is set when a coroutine of it threw.
   std::function<void(const std::shared_ptr<Session>&, const std::exception_ptr& error)> ended;
 };

@@ -102,6 +102,7 @@ Awaitable<Session::ReadState> Session::read_loop() {
       break;
     }
     // A short read emptied the socket, so the next one would only say so; a full one may have left more.
+    if (context_.options.idle_timeout > 0) last_heard_ = Clock::now();
     const std::string_view chunk(buffer.data(), n);
     const std::size_t used = feed(chunk);
     if (used < n && !reading_done_) keep_unread(chunk.substr(used));

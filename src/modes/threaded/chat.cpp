@@ -75,6 +75,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
   for (;;) {
     auto line = reader.next(error);
     if (!line) break;
+    connection.heard();
     bool over_rate = false;
     // Lines that arrived together are handled under one acquisition of the room's lock: with many busy
     // clients, taking it once per line is what makes their threads queue up on it.
@@ -111,6 +112,9 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
   if (stats.reason.empty()) {
     if (output.overflowed()) {
       stats.reason = told = "too slow: send queue over " + format_bytes(options.max_queue);
+    } else if (connection.idle()) {
+      stats.reason = told = protocol::idle_reason;
+      output.send(make_message(idle_notice(options.idle_timeout)));
     } else if (connection.stop_requested()) {
       stats.reason = "shutdown";
       told = "server shutting down";  // silent after broadcast_shutdown(), kept for the record

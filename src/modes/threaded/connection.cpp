@@ -15,7 +15,24 @@ constexpr std::chrono::milliseconds stopping_linger{200};
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, std::string peer)
-    : socket_(std::move(socket)), peer_(std::move(peer)), fd_(socket_.native_handle()) {}
+    : socket_(std::move(socket)),
+      peer_(std::move(peer)),
+      fd_(socket_.native_handle()),
+      last_heard_(std::chrono::steady_clock::now().time_since_epoch().count()) {}
+
+void Connection::heard() noexcept {
+  last_heard_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+bool Connection::expire_if_silent_since(std::chrono::steady_clock::time_point cutoff) noexcept {
+  if (last_heard_.load(std::memory_order_relaxed) >= cutoff.time_since_epoch().count()) return false;
+  const std::scoped_lock lock(mutex_);
+  if (idle_.exchange(true, std::memory_order_acq_rel)) return false;
+  // As request_stop(): the blocked read sees end of stream, the output can still be flushed.
+  if (open_) ::shutdown(fd_, SHUT_RD);
+  wake_.notify_all();
+  return true;
+}
 
 void Connection::request_stop() noexcept {
   const std::scoped_lock lock(mutex_);

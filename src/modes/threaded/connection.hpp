@@ -38,6 +38,16 @@ class Connection {
   /// True once request_stop() was called.
   bool stop_requested() const noexcept { return stop_.load(std::memory_order_acquire); }
 
+  /// Client thread: the client sent a line now (for --idle-timeout).
+  void heard() noexcept;
+
+  /// Server thread: when the client has sent nothing since cutoff, wakes its blocked read as
+  /// request_stop() does and marks it idle (its thread then says so and closes); returns true then.
+  bool expire_if_silent_since(std::chrono::steady_clock::time_point cutoff) noexcept;
+
+  /// True once expire_if_silent_since() cut the client off.
+  bool idle() const noexcept { return idle_.load(std::memory_order_acquire); }
+
   /// Cuts both directions: every blocked read and write on the socket returns at once. Never blocks.
   void abort() noexcept;
 
@@ -55,6 +65,8 @@ class Connection {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> idle_{false};
+  std::atomic<std::chrono::steady_clock::rep> last_heard_;  // time_since_epoch of the last line
   bool open_ = true;  // guarded by mutex_: fd_ may be shut down only while open
 };
 

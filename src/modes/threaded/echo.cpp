@@ -27,9 +27,17 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
   for (;;) {
     const auto line = reader.next(error);
     if (!line) {
+      if (connection.idle()) {
+        stats.reason = protocol::idle_reason;
+        const std::string notice = idle_notice(options.idle_timeout) + '\n';
+        asio::write(connection.socket(), asio::buffer(notice), error);
+        if (!error) ++stats.lines_out;
+        break;
+      }
       stats.reason = connection.stop_requested() ? "shutdown" : disconnect_reason(error);
       break;
     }
+    connection.heard();
     ++stats.lines_in;
     if (line->kind == FrameKind::too_long) {
       reply = too_long_reply(options.max_line);

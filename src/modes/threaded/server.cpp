@@ -22,6 +22,7 @@
 #include "modes/threaded/chat.hpp"
 #include "modes/threaded/echo.hpp"
 #include "net/accept_loop.hpp"
+#include "net/idle_sweep.hpp"
 #include "net/listener.hpp"
 #include "net/termination_signals.hpp"
 
@@ -40,7 +41,11 @@ class Server {
         log_(log),
         signals_(io_.get_executor()),
         acceptor_(listen_on(io_, options.host, port_of(options))),
-        accept_loop_(acceptor_, false, log, [this](std::vector<Accepted>& batch) { admit(batch); }) {
+        accept_loop_(acceptor_, false, log, [this](std::vector<Accepted>& batch) { admit(batch); }),
+        idle_sweep_(io_.get_executor(), options.idle_timeout, [this](IdleSweep::Clock::time_point cutoff) {
+          for (auto& [id, client] : clients_)
+            client.connection->expire_if_silent_since(cutoff);
+        }) {
     // Asio gives a context its reactor (an epoll and an eventfd) with its first socket: make that happen
     // now, not when a burst of clients has used up the descriptors and the first of them would be refused.
     asio::ip::tcp::socket probe(sockets_);
@@ -68,6 +73,7 @@ class Server {
     announce_listening(acceptor_);
     wait_for_signal();
     accept_loop_.start();
+    idle_sweep_.start();
     io_.run();
     return ExitCode::ok;
   }
@@ -167,6 +173,7 @@ class Server {
   void begin_shutdown() {
     stopping_ = true;
     accept_loop_.stop();
+    idle_sweep_.stop();
     std::error_code ignored;
     acceptor_.close(ignored);
     if (room_) room_->broadcast_shutdown();
@@ -190,6 +197,7 @@ class Server {
   TerminationSignals signals_;  // constructed before any client thread starts
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
+  IdleSweep idle_sweep_;
   asio::steady_timer deadline_{io_};
   std::optional<SharedRoom> room_;
   std::unordered_map<std::uint64_t, Client> clients_;  // after all its threads use: they are joined first
