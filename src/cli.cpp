@@ -266,6 +266,9 @@ void add_client(CLI::App& app, Runner& run) {
   client->add_option("--port", options->port, "Server port")
       ->check(whole(1, 65535, "a TCP port"))
       ->capture_default_str();
+  client->add_option("--timeout", options->timeout, "Seconds to wait for each reply (0 = forever)")
+      ->check(finite(0, 1e6, "a number of seconds"))
+      ->capture_default_str();
   client->add_option("text", options->words, "Send these words as one line, print the reply and exit");
   client->callback([&run, options] { run = [options] { return run_client(*options); }; });
 }

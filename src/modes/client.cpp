@@ -1,8 +1,11 @@
 #include "modes/client.hpp"
 
 #include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <asio/write.hpp>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
@@ -19,29 +22,83 @@ namespace dschat {
 
 namespace {
 
-/// Sends one line and prints the reply; returns false when the server has gone.
-bool exchange(asio::ip::tcp::socket& socket, LineReader& reader, std::string line,
-              const std::string& server) {
-  line += '\n';
-  std::error_code error;
-  asio::write(socket, asio::buffer(line), error);
-  std::optional<ReadLine> reply;
-  if (!error) reply = reader.next(error);
-  if (!reply) {
-    if (error && error != asio::error::eof && error != asio::error::connection_reset &&
-        error != asio::error::broken_pipe) {
-      throw Error(fmt::format("connection to {} failed: {}", server, describe(error)));
+/// How one exchange ended.
+enum class Reply { ok, error, closed };
+
+/// The line client's connection: one line out, one reply in, within the reply timeout.
+class Exchange {
+ public:
+  Exchange(const ClientOptions& options, asio::ip::tcp::socket& socket)
+      : options_(options),
+        socket_(socket),
+        reader_(socket, options.max_line),
+        server_(format_host_port(options.host, options.port)) {}
+
+  /// Sends line and prints its reply (sanitized); throws Error when no reply comes within the timeout.
+  Reply operator()(std::string line) {
+    line += '\n';
+    std::error_code error;
+    asio::write(socket_, asio::buffer(line), error);
+    std::optional<ReadLine> reply;
+    if (!error) {
+      reply = options_.timeout > 0
+                  ? reader_.next(error,
+                                 std::chrono::milliseconds(static_cast<long long>(options_.timeout * 1000)))
+                  : reader_.next(error);
     }
-    std::fputs(fmt::format("dschat: connection to {} closed by the server\n", server).c_str(), stderr);
-    return false;
+    if (!reply) {
+      if (error == asio::error::timed_out) {
+        throw Error(
+            fmt::format("no reply from {} within {:g} s (a chat server does not answer its sender: try "
+                        "dschat chat)",
+                        server_, options_.timeout));
+      }
+      if (error && error != asio::error::eof && error != asio::error::connection_reset &&
+          error != asio::error::broken_pipe) {
+        throw Error(fmt::format("connection to {} failed: {}", server_, describe(error)));
+      }
+      std::fputs(fmt::format("dschat: connection to {} closed by the server\n", server_).c_str(), stderr);
+      return Reply::closed;
+    }
+    const std::string text =
+        reply->kind == FrameKind::too_long ? std::string("[reply too long, skipped]") : sanitize(reply->text);
+    std::fputs(text.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    // "! server full", "! line too long …": the server refused something, which a script must see.
+    return text.starts_with("! ") ? Reply::error : Reply::ok;
   }
-  const std::string text =
-      reply->kind == FrameKind::too_long ? std::string("[reply too long, skipped]") : sanitize(reply->text);
-  std::fputs(text.c_str(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
-  return true;
-}
+
+  const std::string& server() const noexcept { return server_; }
+
+ private:
+  const ClientOptions& options_;
+  asio::ip::tcp::socket& socket_;
+  LineReader reader_;
+  std::string server_;
+};
+
+/// On a terminal, lines typed ahead while the client still ran must not reach the shell afterwards as
+/// commands: they are dropped when the client ends.
+class TypeAhead {
+ public:
+  TypeAhead() : terminal_(::isatty(STDIN_FILENO) == 1) {}
+  ~TypeAhead() {
+    if (terminal_) ::tcflush(STDIN_FILENO, TCIFLUSH);
+  }
+  TypeAhead(const TypeAhead&) = delete;
+  TypeAhead& operator=(const TypeAhead&) = delete;
+
+  /// Prompts for the next line when a person types at a terminal.
+  void prompt() const {
+    if (!terminal_ || ::isatty(STDOUT_FILENO) != 1) return;
+    std::fputs("> ", stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  bool terminal_;
+};
 
 }  // namespace
 
@@ -49,26 +106,30 @@ ExitCode run_client(const ClientOptions& options) {
   ignore_sigpipe();
   asio::io_context io;
   auto socket = connect_to(io, options.host, options.port);
-  const std::string server = format_host_port(options.host, options.port);
-  LineReader reader(socket, options.max_line);
+  Exchange exchange(options, socket);
+  bool refused = false;
 
   if (!options.words.empty()) {
     std::string line = options.words.front();
     for (std::size_t i = 1; i < options.words.size(); ++i)
       line += ' ' + options.words[i];
-    if (exchange(socket, reader, line, server)) close_gracefully(socket, std::chrono::milliseconds(200));
-    return ExitCode::ok;
+    const Reply reply = exchange(line);
+    if (reply != Reply::closed) close_gracefully(socket, std::chrono::milliseconds(200));
+    return reply == Reply::error ? ExitCode::failure : ExitCode::ok;
   }
 
+  const TypeAhead typed;
   std::string line;
-  while (std::getline(std::cin, line)) {
+  for (typed.prompt(); std::getline(std::cin, line); typed.prompt()) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     const bool last = is_end_command(line);
-    if (!exchange(socket, reader, line, server)) return ExitCode::ok;
+    const Reply reply = exchange(line);
+    if (reply == Reply::closed) return refused ? ExitCode::failure : ExitCode::ok;
+    refused = refused || reply == Reply::error;
     if (last) break;
   }
   close_gracefully(socket, std::chrono::milliseconds(200));
-  return ExitCode::ok;
+  return refused ? ExitCode::failure : ExitCode::ok;
 }
 
 }  // namespace dschat

@@ -2,9 +2,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/error.hpp>
+#include <cerrno>
 
 namespace dschat {
 
@@ -18,15 +21,42 @@ bool was_reset(asio::ip::tcp::socket& socket) noexcept {
          info.tcpi_state == TCP_CLOSE;
 }
 
+/// Waits until socket has something to read (or has ended) or deadline passes; false when it passed.
+bool wait_readable(asio::ip::tcp::socket& socket, std::chrono::steady_clock::time_point deadline) noexcept {
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd wait{socket.native_handle(), POLLIN, 0};
+    const int ready =
+        ::poll(&wait, 1, static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 0)));
+    if (ready > 0) return true;
+    if (ready == 0) return false;
+    if (errno != EINTR) return true;  // let the read report it
+  }
+}
+
 }  // namespace
 
 std::optional<ReadLine> LineReader::next(std::error_code& error) {
+  return next_until(error, std::nullopt);
+}
+
+std::optional<ReadLine> LineReader::next(std::error_code& error, std::chrono::milliseconds timeout) {
+  return next_until(error, std::chrono::steady_clock::now() + timeout);
+}
+
+std::optional<ReadLine> LineReader::next_until(
+    std::error_code& error, std::optional<std::chrono::steady_clock::time_point> deadline) {
   error.clear();
   const auto collect = [this](FrameKind kind, std::string_view line) {
     ready_.push_back(ReadLine{kind, std::string(line)});
     return true;
   };
   while (ready_.empty() && !eof_) {
+    if (deadline && !wait_readable(socket_, *deadline)) {
+      error = asio::error::timed_out;
+      return std::nullopt;
+    }
     const std::size_t n = socket_.read_some(asio::buffer(buffer_), error);
     if (error) {
       eof_ = true;

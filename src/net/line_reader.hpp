@@ -2,6 +2,7 @@
 
 #include <array>
 #include <asio/ip/tcp.hpp>
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <optional>
@@ -27,10 +28,16 @@ class LineReader {
   /// The next line or too_long event; nullopt at end of stream (error set unless it was a clean EOF).
   std::optional<ReadLine> next(std::error_code& error);
 
+  /// next(), but waiting at most timeout for the socket (in all): nullopt with error timed_out when
+  /// no line is complete by then; the stream goes on, and a later call may still return the line.
+  std::optional<ReadLine> next(std::error_code& error, std::chrono::milliseconds timeout);
+
   /// True when next() can return a line already read, without waiting for the socket.
   bool has_ready() const noexcept { return !ready_.empty(); }
 
  private:
+  std::optional<ReadLine> next_until(std::error_code& error,
+                                     std::optional<std::chrono::steady_clock::time_point> deadline);
   asio::ip::tcp::socket& socket_;
   LineFramer framer_;
   std::deque<ReadLine> ready_;
