@@ -261,10 +261,7 @@ class Script {
         to_members(s, "* " + m.name + " " + reference_sanitize(arg));
       }
     } else if (command == "who") {
-      std::string who;
-      for (const Slot* o : by_join_order())
-        who.append(who.empty() ? "" : ", ").append(o->name);
-      want_[s] = {"* " + std::to_string(members_) + " online: " + who};
+      who(s, arg);
     } else if (command == "nick") {
       nick(s, arg);
     } else if (command == "help") {
@@ -318,6 +315,33 @@ class Script {
     to_members(s, changed);
     want_[s] = {changed};
     m.name = name;
+  }
+
+  // README "/who": the members in join order (never more than one page of 50 here); /who 1 is that page,
+  // any other number no page at all; /who NAME says whether someone who looks like NAME is online.
+  void who(std::size_t s, std::string_view arg) {
+    const bool number = !arg.empty() && arg.find_first_not_of("0123456789") == std::string_view::npos;
+    // Page numbers longer than nine digits are past the last page, whatever their value.
+    if (arg.empty() || (number && arg.size() <= 9 && std::stoul(std::string(arg)) == 1)) {
+      std::string who;
+      for (const Slot* o : by_join_order())
+        who.append(who.empty() ? "" : ", ").append(o->name);
+      want_[s] = {"* " + std::to_string(members_) + " online: " + who};
+    } else if (number) {
+      want_[s] = {"! no page " + std::string(arg.substr(0, 9)) + " — " + std::to_string(members_) +
+                  " online, /who 1 to /who 1"};
+    } else {
+      const bool valid = dschat::check_nick(arg) != dschat::NickCheck::invalid;
+      for (const Slot& o : slots_) {
+        if (valid && o.id != 0 && dschat::fold_nick(o.name) == dschat::fold_nick(arg)) {
+          want_[s] = {"* " + o.name + " is online"};
+          return;
+        }
+      }
+      // Shown sanitized, cut to 128 bytes before and after sanitizing (at a code point).
+      const std::string shown = reference_sanitize(arg.substr(0, 128));
+      want_[s] = {"! " + std::string(utf8_prefix(shown, 128)) + " is not online"};
+    }
   }
 
   std::vector<const Slot*> by_join_order() const {

@@ -21,6 +21,14 @@ constexpr std::string_view mixed_scripts =
 // Longest command name echoed back in "unknown command": the reply stays short whatever was typed.
 constexpr std::size_t max_echoed_command = 32;
 
+// Names per /who reply. The whole list of a room of 5,000 is ~60 KB for a 5-byte command: one member
+// could make the server write 12,000 times what it reads. A page keeps every reply within a few KiB.
+constexpr std::size_t who_page = 50;
+
+bool all_digits(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 // Cuts a sanitized (hence valid UTF-8) text to at most max bytes without splitting a code point.
 std::string_view cut_utf8(std::string_view s, std::size_t max) noexcept {
   if (s.size() <= max) return s;
@@ -36,7 +44,7 @@ LineResult ChatRoom::handle_command(Member& member, std::string_view command, st
   if (is_command(command, "nick")) {
     nick(member, arg);
   } else if (is_command(command, "who")) {
-    who(member);
+    who(member, arg);
   } else if (is_command(command, "me")) {
     if (arg.empty()) {
       send_to(member, "! usage: /me ACTION");
@@ -91,18 +99,48 @@ void ChatRoom::nick(Member& member, std::string_view name) {
   send_all(make_message(scratch_));
 }
 
-void ChatRoom::who(Member& member) {
+void ChatRoom::who(Member& member, std::string_view arg) {
+  if (!arg.empty() && !all_digits(arg)) return who_is(member, arg);
+  const std::size_t count = members_.size();
+  const std::size_t pages = (count + who_page - 1) / who_page;
+  // Nine digits: any page past the last is refused the same way, without overflow.
+  const std::size_t page = arg.empty() ? 1 : arg.size() > 9 ? pages + 1 : std::stoul(std::string(arg));
+  if (page == 0 || page > pages) {
+    scratch_.assign("! no page ").append(cut_utf8(arg, 9)).append(" — ").append(std::to_string(count));
+    scratch_.append(" online, /who 1 to /who ").append(std::to_string(pages));
+    return send_to(member, scratch_);
+  }
   // members_ is reordered by swap-and-pop; ids grow with every join, so sorting by id gives join order.
   std::vector<const Member*> order;
-  order.reserve(members_.size());
+  order.reserve(count);
   for (const Member& m : members_)
     order.push_back(&m);
-  std::sort(order.begin(), order.end(), [](const Member* a, const Member* b) { return a->id < b->id; });
+  const auto first = order.begin() + static_cast<std::ptrdiff_t>((page - 1) * who_page);
+  const auto last = order.begin() + static_cast<std::ptrdiff_t>(std::min(page * who_page, count));
+  const auto by_id = [](const Member* a, const Member* b) { return a->id < b->id; };
+  std::nth_element(order.begin(), first, order.end(), by_id);  // only the page is sorted
+  std::partial_sort(first, last, order.end(), by_id);
 
-  scratch_.assign("* ").append(std::to_string(order.size())).append(" online: ");
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    if (i > 0) scratch_.append(", ");
-    scratch_.append(order[i]->name);
+  scratch_.assign("* ").append(std::to_string(count)).append(" online");
+  if (pages > 1)
+    scratch_.append(", page ").append(std::to_string(page)).append(" of ").append(std::to_string(pages));
+  scratch_.append(": ");
+  for (auto it = first; it != last; ++it) {
+    if (it != first) scratch_.append(", ");
+    scratch_.append((*it)->name);
+  }
+  if (page < pages) scratch_.append(" — /who ").append(std::to_string(page + 1)).append(" for more");
+  send_to(member, scratch_);
+}
+
+void ChatRoom::who_is(Member& member, std::string_view name) {
+  const auto holder =
+      check_nick(name) == NickCheck::invalid ? by_name_.end() : by_name_.find(fold_nick(name));
+  if (holder != by_name_.end()) {
+    scratch_.assign("* ").append(this->name(holder->second)).append(" is online");
+  } else {
+    const std::string shown = sanitize(name.substr(0, 4 * max_nick_chars));
+    scratch_.assign("! ").append(cut_utf8(shown, 4 * max_nick_chars)).append(" is not online");
   }
   send_to(member, scratch_);
 }

@@ -99,7 +99,10 @@ class ChatRoom {
   LineResult handle_command(Member& member, std::string_view command, std::string_view arg);
   void relay(const Member& from, std::string_view before, std::string_view after, std::string_view text);
   void nick(Member& member, std::string_view name);
-  void who(Member& member);
+  /// /who: the members in order of joining, a page of them at a time; /who PAGE; /who NAME.
+  void who(Member& member, std::string_view arg);
+  /// /who NAME: whether someone looking like NAME is online.
+  void who_is(Member& member, std::string_view name);
   void unknown_command(Member& member, std::string_view command);
 
   ChatRoomOptions options_;

@@ -66,6 +66,62 @@ TEST_CASE("ChatRoom /who") {
   }
 }
 
+TEST_CASE("ChatRoom /who NAME") {
+  RoomFixture f;
+  f.join_quietly(3);
+  f.room.on_line(f.id(0), "/nick alice");
+  f.clear_all();
+
+  SUBCASE("someone online, found the way names are compared") {
+    f.room.on_line(f.id(1), "/who ALICE");
+    CHECK(f.peer(1).last() == "* alice is online");
+    f.room.on_line(f.id(1), "/who \xD0\xB0lice");  // Cyrillic а: looks like alice
+    CHECK(f.peer(1).last() == "* alice is online");
+    f.room.on_line(f.id(1), "/who guest-3");
+    CHECK(f.peer(1).last() == "* guest-3 is online");
+  }
+
+  SUBCASE("someone not online, or not a name at all, shown safely") {
+    f.room.on_line(f.id(1), "/who bob");
+    CHECK(f.peer(1).last() == "! bob is not online");
+    f.room.on_line(f.id(1), "/who a\x1B[2Jb");
+    CHECK(f.peer(1).last() == "! a^[[2Jb is not online");
+    CHECK(f.total() == 2);
+  }
+}
+
+TEST_CASE("ChatRoom /who in a big room answers a page at a time") {
+  RoomFixture f;
+  f.join_quietly(120);  // pages of 50: 50, 50, 20
+  const auto names = [](std::size_t first, std::size_t last) {
+    std::string list;
+    for (std::size_t n = first; n <= last; ++n)
+      list += (n == first ? "guest-" : ", guest-") + std::to_string(n);
+    return list;
+  };
+
+  f.room.on_line(f.id(7), "/who");
+  CHECK(f.peer(7).last() == "* 120 online, page 1 of 3: " + names(1, 50) + " — /who 2 for more");
+  f.room.on_line(f.id(7), "/who 2");
+  CHECK(f.peer(7).last() == "* 120 online, page 2 of 3: " + names(51, 100) + " — /who 3 for more");
+  f.room.on_line(f.id(7), "/who 3");
+  CHECK(f.peer(7).last() == "* 120 online, page 3 of 3: " + names(101, 120));
+
+  // Join order holds after removals: the page is sorted by when each one joined.
+  f.room.leave(f.id(0));
+  f.room.leave(f.id(60));
+  f.room.on_line(f.id(7), "/who 3");
+  CHECK(f.peer(7).last() == "* 118 online, page 3 of 3: " + names(103, 120));
+
+  for (const char* page : {"0", "4", "99999999999999999999"}) {
+    f.room.on_line(f.id(7), std::string("/who ") + page);
+    CHECK(f.peer(7).last() ==
+          "! no page " + std::string(page).substr(0, 9) + " — 118 online, /who 1 to /who 3");
+  }
+  // However big the room, no reply is much longer than a page of the longest names.
+  CHECK(f.peer(7).last().size() < 200);
+}
+
 TEST_CASE("ChatRoom /me") {
   RoomFixture f;
   f.join_quietly(3);
