@@ -1,6 +1,8 @@
 #include "core/protocol.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 namespace dschat {
 
@@ -18,6 +20,12 @@ bool is_quit_command(std::string_view line) noexcept {
 
 std::string too_long_reply(std::size_t max_line) {
   return "! line too long (max " + std::to_string(max_line) + " bytes)";
+}
+
+std::string slow_down_notice(double rate) {
+  std::array<char, 32> number{};
+  const auto end = std::to_chars(number.data(), number.data() + number.size(), rate).ptr;  // 50, 0.5
+  return "! slow down: more than " + std::string(number.data(), end) + " lines/s, reading paused";
 }
 
 std::string format_bytes(std::size_t bytes) {

@@ -17,6 +17,9 @@ inline constexpr std::string_view command_separators = " \t";  ///< between a ch
 /// "! line too long (max N bytes)".
 std::string too_long_reply(std::size_t max_line);
 
+/// "! slow down: more than 100 lines/s, reading paused", told once to a client the --rate limit paces.
+std::string slow_down_notice(double rate);
+
 /// A byte count for people: "512 bytes", "64 KiB", "1 MiB", "1.5 MiB".
 std::string format_bytes(std::size_t bytes);
 

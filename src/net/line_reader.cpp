@@ -2,9 +2,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <asio/error.hpp>
+#include <cerrno>
 
 namespace dschat {
 
@@ -20,6 +23,19 @@ bool was_reset(asio::ip::tcp::socket& socket) noexcept {
 
 }  // namespace
 
+bool LineReader::readable_within_pause() {
+  pollfd watch{socket_.native_handle(), POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + message_pause_;
+  for (;;) {
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int ready = ::poll(&watch, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+    if (ready > 0) return true;
+    if (ready == 0) return false;     // silent for the whole pause
+    if (errno != EINTR) return true;  // the read reports the error
+  }
+}
+
 std::optional<ReadLine> LineReader::next(std::error_code& error) {
   error.clear();
   const auto collect = [this](FrameKind kind, std::string_view line) {
@@ -27,6 +43,10 @@ std::optional<ReadLine> LineReader::next(std::error_code& error) {
     return true;
   };
   while (ready_.empty() && !eof_) {
+    if (message_pause_.count() > 0 && framer_.buffered() > 0 && !readable_within_pause()) {
+      framer_.end_message(collect);  // the client paused after a message without LF: answer it
+      break;
+    }
     const std::size_t n = socket_.read_some(asio::buffer(buffer_), error);
     if (error) {
       eof_ = true;
@@ -39,6 +59,10 @@ std::optional<ReadLine> LineReader::next(std::error_code& error) {
       break;
     }
     framer_.feed(std::string_view(buffer_.data(), n), collect);
+    if (!framer_.replies().empty()) {
+      if (send_replies_) send_replies_(framer_.replies());
+      framer_.replies().clear();
+    }
   }
   if (ready_.empty()) {
     error = end_error_;  // kept until the lines read before it are handed out

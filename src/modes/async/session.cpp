@@ -1,5 +1,6 @@
 #include "modes/async/session.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <utility>
 
@@ -25,7 +26,7 @@ Session::Session(Socket socket, std::string peer, const SessionContext& context)
       context_(context),
       outbox_(context.options.max_queue),
       framer_(context.options.max_line),
-      bucket_(context.options.rate, context.options.burst, Clock::now()),
+      bucket_(rate_of(context.options), context.options.burst, Clock::now()),
       timer_(socket_.get_executor()) {
   stats_.peer = std::move(peer);
 }
@@ -74,6 +75,7 @@ Awaitable<void> Session::close() {
   }
   socket_.close(ignored);
   stats_.duration = Clock::now() - started_;
+  stats_.lines_out -= std::min(stats_.lines_out, telnet_replies_);
   context_.log.disconnected(stats_);
 }
 
