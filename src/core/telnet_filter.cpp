@@ -49,6 +49,7 @@ std::string_view TelnetFilter::feed(std::string_view chunk, std::string& replies
     if (from > 0) utf8_left_ = 0;
     for (const char c : chunk.substr(from))
       utf8_left_ = utf8_left_after(utf8_left_, static_cast<unsigned char>(c));
+    if (!chunk.empty()) after_cr_ = chunk.back() == '\r';
     return chunk;
   }
   clean_.clear();
@@ -82,7 +83,7 @@ std::string_view TelnetFilter::feed(std::string_view chunk, std::string& replies
 }
 
 void TelnetFilter::data_byte(char byte) {
-  if (after_cr_ && byte == '\0') {  // RFC 854: a bare CR is sent as CR NUL
+  if (active_ && after_cr_ && byte == '\0') {  // RFC 854: a telnet client sends a bare CR as CR NUL
     after_cr_ = false;
     return;
   }

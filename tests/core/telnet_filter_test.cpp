@@ -104,6 +104,13 @@ TEST_CASE("TelnetFilter::feed skips subnegotiations, keeps IAC IAC as a data byt
       "");
 }
 
+TEST_CASE("TelnetFilter::feed keeps NUL after CR until the client speaks telnet") {
+  check_every_split(
+      "a\r\0b\xff\xf1"
+      "c\r\0d\n"sv,
+      "a\r\0bc\rd\n"sv, "");
+}
+
 TEST_CASE("TelnetFilter::active turns on with the first IAC") {
   TelnetFilter filter;
   std::string replies;
