@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <functional>
@@ -132,6 +133,25 @@ double parse_rate(std::string text) {
   return rate;
 }
 
+/// "100ms", "1s", "0.5s" or "0" (off) → milliseconds.
+std::chrono::milliseconds parse_pause(const std::string& text) {
+  std::size_t used = 0;
+  double value = -1;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  const std::string unit = text.substr(used);
+  const double scale = unit == "ms" ? 1 : unit == "s" ? 1000 : (unit.empty() && value == 0) ? 0 : -1;
+  const double ms = value * scale;
+  if (used == 0 || scale < 0 || !(ms >= 0 && ms <= 60000)) {
+    throw CLI::ValidationError("--message-pause",
+                               "expects a time such as 100ms or 1s (at most 60s), 0 for off");
+  }
+  return std::chrono::milliseconds(static_cast<long long>(ms + 0.5));
+}
+
 /// Binds the flags every server shares; mode is set for aliases such as echo-once, whose help shows only
 /// their own mode's defaults.
 void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options,
@@ -153,6 +173,12 @@ void add_serve_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& opt
       ->check(whole(std::size_t{1}, std::size_t{16} << 20, "a number of bytes"))
       ->capture_default_str();
   command.add_flag("-v,--verbose", options->verbose, "Also log every line")->capture_default_str();
+  command
+      .add_option_function<std::string>(
+          "--message-pause",
+          [options](const std::string& text) { options->message_pause = parse_pause(text); },
+          "Echo: bytes without LF followed by this long a silence are a message (0 = wait for LF)")
+      ->default_str("100ms");
 }
 
 /// Binds the flags of the servers that run until signalled (threaded, async): service and protection.
@@ -179,7 +205,7 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       .add_option_function<std::string>(
           "--rate", [options](const std::string& text) { options->rate = parse_rate(text); },
           "Lines per second a client may send before the server stops reading it (0 = off)")
-      ->default_str("100/s");
+      ->default_str("100/s (chat) / 0 (echo)");
   command.add_option("--burst", options->burst, "Lines a client may send at once before --rate applies")
       ->check(finite(1, 1e9, "a number of lines"))
       ->capture_default_str();

@@ -51,20 +51,31 @@ void ChatRoom::send_to(Member& member, std::string_view text) {
 
 void ChatRoom::send_to(Member& member, const Message& msg) {
   release_joins();
-  member.peer->send(msg);
+  Message crlf;
+  member.peer->send(member.crlf ? with_crlf(msg, crlf) : msg);
 }
 
 void ChatRoom::send_others(const Member& from, const Message& msg) {
   release_joins();
+  Message crlf;  // made at most once, and only when some member needs it
   for (Member& m : members_) {
-    if (m.id != from.id) m.peer->send(msg);
+    if (m.id != from.id) m.peer->send(m.crlf ? with_crlf(msg, crlf) : msg);
   }
 }
 
 void ChatRoom::send_all(const Message& msg) {
   release_joins();
+  Message crlf;
   for (Member& m : members_)
-    m.peer->send(msg);
+    m.peer->send(m.crlf ? with_crlf(msg, crlf) : msg);
+}
+
+void ChatRoom::set_crlf(MemberId id) {
+  if (Member* member = find(id)) member->crlf = true;
+}
+
+void ChatRoom::tell(MemberId id, std::string_view text) {
+  if (Member* member = find(id)) send_to(*member, text);
 }
 
 ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
@@ -114,12 +125,14 @@ void ChatRoom::release_joins() noexcept {
   if (join_ends_.empty()) return;
   try {
     const Message all = std::make_shared<const std::string>(std::move(join_notices_));
+    Message all_crlf;
     for (Member& m : members_) {
       if (m.id < first_joiner_) {
-        m.peer->send(all);
+        m.peer->send(m.crlf ? with_crlf(all, all_crlf) : all);
         continue;
       }
-      // A newcomer hears of those who came after it, as it would have one join at a time.
+      // A newcomer hears of those who came after it, as it would have one join at a time. (It has sent
+      // no line yet, so it is no CRLF client yet.)
       const std::size_t own_end = join_ends_.at(static_cast<std::size_t>(m.id - first_joiner_));
       if (own_end < all->size()) m.peer->send(std::make_shared<const std::string>(all->substr(own_end)));
     }

@@ -65,6 +65,13 @@ class ChatRoom {
   /// Tells the member its line passed max_line ("! line too long (max N bytes)").
   void on_too_long(MemberId id);
 
+  /// From now on the member gets every line with CRLF (its own lines end in CRLF). A message sent to many
+  /// is still formatted once, its CRLF form made at most once and only when a member needs it.
+  void set_crlf(MemberId id);
+
+  /// Sends the member one line of its own, such as "! slow down: …". Unknown ids are ignored.
+  void tell(MemberId id, std::string_view text);
+
   /// Sends "* server shutting down" to every member; later leaves are silent.
   void broadcast_shutdown();
 
@@ -83,6 +90,7 @@ class ChatRoom {
     std::uint64_t guest;      // the N it joined as: guest-N stays its own after a /nick
     std::string quit_reason;  // sanitized reason given with /quit
     bool quit = false;
+    bool crlf = false;  // gets "\r\n" line endings
   };
 
   /// Sends the notices a batch holds back. Called before anything else the room sends, so that nothing

@@ -36,6 +36,9 @@ class LineFramer {
   /// Bytes held for an unfinished line; never more than max_line + 1.
   std::size_t buffered() const noexcept { return pending_.size(); }
 
+  /// True once a line ended with CR LF (sticky: the client is a CRLF client).
+  bool saw_crlf() const noexcept { return saw_crlf_; }
+
   /// The limit given at construction.
   std::size_t max_line() const noexcept { return max_line_; }
 
@@ -47,6 +50,7 @@ class LineFramer {
   std::string pending_;
   std::size_t max_line_;
   bool discarding_ = false;
+  bool saw_crlf_ = false;
 };
 
 }  // namespace dschat

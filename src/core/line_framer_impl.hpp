@@ -23,6 +23,7 @@ bool LineFramer::feed(std::string_view chunk, OnFrame&& on_frame) {
     const std::size_t total = pending_.size() + head.size();
     const bool crlf = head.empty() ? (!pending_.empty() && pending_.back() == '\r') : head.back() == '\r';
     const std::size_t length = total - (crlf ? 1 : 0);
+    saw_crlf_ = saw_crlf_ || crlf;
     if (length > max_line_) {
       pending_.clear();
       if (!on_frame(FrameKind::too_long, std::string_view{})) return false;

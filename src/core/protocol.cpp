@@ -1,8 +1,21 @@
 #include "core/protocol.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 namespace dschat {
+
+namespace {
+
+/// The shortest text that reads back as value: "300", "1.5", "0.25".
+std::string shortest(double value) {
+  std::array<char, 32> text{};
+  const auto end = std::to_chars(text.data(), text.data() + text.size(), value).ptr;
+  return std::string(text.data(), end);
+}
+
+}  // namespace
 
 bool is_command(std::string_view typed, std::string_view command) noexcept {
   const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
@@ -21,10 +34,11 @@ std::string too_long_reply(std::size_t max_line) {
 }
 
 std::string idle_notice(double seconds) {
-  std::string number = std::to_string(seconds);  // "300.000000": trim to what was given
-  number.erase(number.find_last_not_of('0') + 1);
-  if (number.back() == '.') number.pop_back();
-  return "! closing: no line for " + number + " s";
+  return "! closing: no line for " + shortest(seconds) + " s";
+}
+
+std::string slow_down_notice(double rate) {
+  return "! slow down: more than " + shortest(rate) + " lines/s, reading paused";
 }
 
 std::string format_bytes(std::size_t bytes) {

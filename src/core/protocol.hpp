@@ -21,6 +21,9 @@ std::string too_long_reply(std::size_t max_line);
 /// "! closing: no line for N s" (--idle-timeout), N as given: "300", "1.5".
 std::string idle_notice(double seconds);
 
+/// "! slow down: more than 100 lines/s, reading paused", told once to a client the --rate limit paces.
+std::string slow_down_notice(double rate);
+
 /// A byte count for people: "512 bytes", "64 KiB", "1 MiB", "1.5 MiB".
 std::string format_bytes(std::size_t bytes);
 

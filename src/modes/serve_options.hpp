@@ -3,6 +3,7 @@
 // What every server mode is given: the flags of `dschat serve` and its aliases. The servers include this,
 // never their dispatcher (serve.hpp).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -24,8 +25,10 @@ struct ServeOptions {
   std::optional<std::uint16_t> port;  ///< unset: the mode's default port
   std::size_t max_line = 4096;
   std::size_t max_queue = 1024 * 1024;
-  double rate = 100;  ///< lines per second per client, 0 = unlimited
+  std::optional<double> rate;  ///< lines per second per client, 0 = unlimited; unset: the service's default
   double burst = 200;
+  /// Echo services: the bytes of an unfinished line followed by this long a silence are a message; 0 = off.
+  std::chrono::milliseconds message_pause{100};
   std::size_t max_clients = 10000;
   double idle_timeout = 0;  ///< seconds a client may stay silent before it is closed, 0 = never
   bool raw = false;
@@ -45,6 +48,15 @@ constexpr std::uint16_t default_port(ServeMode mode) noexcept {
 /// The service the options ask for, or the mode's default.
 constexpr Service service_of(const ServeOptions& options) noexcept {
   return options.service.value_or(default_service(options.mode));
+}
+
+/// The chat's flood limit, in lines per second per client: 100 unless --rate says otherwise.
+inline constexpr double default_chat_rate = 100;
+
+/// The --rate the options ask for, or the service's default: 100 lines/s for chat, none for echo (an echo
+/// client only loads itself, and a file piped through it should not take seconds).
+constexpr double rate_of(const ServeOptions& options) noexcept {
+  return options.rate.value_or(service_of(options) == Service::chat ? default_chat_rate : 0);
 }
 
 /// The port the options ask for, or the mode's default.

@@ -53,6 +53,11 @@ std::optional<ReadLine> LineReader::next_until(
     return true;
   };
   while (ready_.empty() && !eof_) {
+    if (message_pause_.count() > 0 && framer_.buffered() > 0 &&
+        !wait_readable(socket_, std::chrono::steady_clock::now() + message_pause_)) {
+      framer_.end_message(collect);  // the client paused after a message without LF: answer it
+      break;
+    }
     if (deadline && !wait_readable(socket_, *deadline)) {
       error = asio::error::timed_out;
       return std::nullopt;
@@ -69,6 +74,10 @@ std::optional<ReadLine> LineReader::next_until(
       break;
     }
     framer_.feed(std::string_view(buffer_.data(), n), collect);
+    if (!framer_.replies().empty()) {
+      if (send_replies_) send_replies_(framer_.replies());
+      framer_.replies().clear();
+    }
   }
   if (ready_.empty()) {
     error = end_error_;  // kept until the lines read before it are handed out

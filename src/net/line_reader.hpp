@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 
-#include "core/line_framer.hpp"
+#include "core/input_framer.hpp"
 
 namespace dschat {
 
@@ -22,8 +24,18 @@ struct ReadLine {
 /// Pulls framed lines from a blocking socket one at a time, keeping what arrived after them.
 class LineReader {
  public:
-  /// Reads from socket (not owned), lines of at most max_line bytes.
-  LineReader(asio::ip::tcp::socket& socket, std::size_t max_line) : socket_(socket), framer_(max_line) {}
+  /// Called with bytes to send to the client (telnet answers) as soon as a read produced them.
+  using SendReplies = std::function<void(std::string_view)>;
+
+  /// Reads from socket (not owned), lines of at most max_line bytes; telnet answers go to send_replies
+  /// (dropped when empty). With a message_pause above zero, the bytes of an unfinished line followed by
+  /// that long a silence are a message (echo services).
+  LineReader(asio::ip::tcp::socket& socket, std::size_t max_line, SendReplies send_replies = {},
+             std::chrono::milliseconds message_pause = std::chrono::milliseconds::zero())
+      : socket_(socket),
+        framer_(max_line),
+        send_replies_(std::move(send_replies)),
+        message_pause_(message_pause) {}
 
   /// The next line or too_long event; nullopt at end of stream (error set unless it was a clean EOF).
   std::optional<ReadLine> next(std::error_code& error);
@@ -35,11 +47,17 @@ class LineReader {
   /// True when next() can return a line already read, without waiting for the socket.
   bool has_ready() const noexcept { return !ready_.empty(); }
 
+  /// True once the client ended a line with CRLF: it gets CRLF back.
+  bool crlf() const noexcept { return framer_.crlf(); }
+
  private:
   std::optional<ReadLine> next_until(std::error_code& error,
                                      std::optional<std::chrono::steady_clock::time_point> deadline);
+
   asio::ip::tcp::socket& socket_;
-  LineFramer framer_;
+  InputFramer framer_;
+  SendReplies send_replies_;
+  std::chrono::milliseconds message_pause_;
   std::deque<ReadLine> ready_;
   std::array<char, 16 * 1024> buffer_{};
   bool eof_ = false;

@@ -88,7 +88,7 @@ def test_echo_service_replies_and_closes_on_end():
     server, port = async_server("--service", "echo")
     client = LineSocket(port)
     client.send(b"one\r\ntwo\n\nend\nnever read\n")
-    assert client.read_to_eof() == b"one\ntwo\n\nend\n"
+    assert client.read_to_eof() == b"one\r\ntwo\r\n\r\nend\r\n"  # a CRLF client from its first line
     client.close()
     wait_log(server, rb"disconnected: end after [\d.]+ s, 4 lines in, 4 out")
 

@@ -122,7 +122,7 @@ def test_nc_and_crlf_clients():
     assert nc.stdout == b"from nc\nend\n", nc
     telnet = LineSocket(port)
     telnet.send(b"crlf line\r\nend\r\n")
-    assert telnet.line() == b"crlf line" and telnet.line() == b"end"
+    assert telnet.line() == b"crlf line\r" and telnet.line() == b"end\r"  # CRLF back
     assert telnet.read_to_eof() == b""
 
 
@@ -141,9 +141,10 @@ def test_rate_limit_delays_but_drops_nothing():
     client = LineSocket(port, timeout=30)
     start = time.monotonic()
     client.send(b"".join(b"flood %d\n" % i for i in range(45)))
-    got = [client.line() for _ in range(45)]
+    got = [client.line() for _ in range(46)]  # and, once, the notice that it is paced
     elapsed = time.monotonic() - start
-    assert got == [b"flood %d" % i for i in range(45)]
+    assert b"! slow down: more than 40 lines/s, reading paused" in got
+    assert [line for line in got if not line.startswith(b"! ")] == [b"flood %d" % i for i in range(45)]
     # 40 lines past the burst at 40 lines/s: about 1 s; a limiter that does nothing takes milliseconds.
     assert elapsed > 0.5, elapsed
 

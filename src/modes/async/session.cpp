@@ -1,5 +1,6 @@
 #include "modes/async/session.hpp"
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <utility>
 
@@ -26,7 +27,7 @@ Session::Session(Socket socket, std::string peer, const SessionContext& context)
       context_(context),
       outbox_(context.options.max_queue),
       framer_(context.options.max_line),
-      bucket_(context.options.rate, context.options.burst, Clock::now()),
+      bucket_(rate_of(context.options), context.options.burst, Clock::now()),
       timer_(socket_.get_executor()) {
   stats_.peer = std::move(peer);
 }
@@ -52,7 +53,8 @@ void Session::open() {
 
 void Session::expire_if_silent_since(Clock::time_point cutoff) {
   if (reading_done_ || last_heard_ >= cutoff) return;
-  send(context_.idle_notice);
+  Message crlf;
+  send(crlf_ ? with_crlf(context_.idle_notice, crlf) : context_.idle_notice);
   stop(protocol::idle_reason);
 }
 
@@ -81,6 +83,7 @@ Awaitable<void> Session::close() {
   }
   socket_.close(ignored);
   stats_.duration = Clock::now() - started_;
+  stats_.lines_out -= std::min(stats_.lines_out, telnet_replies_);
   context_.log.disconnected(stats_);
 }
 

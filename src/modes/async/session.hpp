@@ -3,13 +3,14 @@
 #include <asio/cancellation_signal.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 #include "core/chat_room.hpp"
-#include "core/line_framer.hpp"
+#include "core/input_framer.hpp"
 #include "core/outbox.hpp"
 #include "core/token_bucket.hpp"
 #include "log/connection_logger.hpp"
@@ -87,6 +88,14 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   std::size_t feed(std::string_view data);
   /// Handles one framed event; false stops reading.
   bool on_frame(FrameKind kind, std::string_view line);
+  /// Sends the telnet answers the framer has collected, if any.
+  void send_replies();
+  /// Echo service with a --message-pause: the client's unfinished line waits for the pause to pass.
+  bool holds_message() const noexcept;
+  /// Echo service: the client's unfinished line is a message when nothing follows within the pause.
+  Awaitable<void> wait_out_message_pause();
+  /// The first time the flood limit pauses reading: tells the client and logs it.
+  void note_paced();
   /// Keeps the part of the shared read buffer a flood pause left unread.
   void keep_unread(std::string_view rest);
   void end_reading(std::string_view reason);
@@ -108,7 +117,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   Socket socket_;
   const SessionContext& context_;
   Outbox outbox_;
-  LineFramer framer_;
+  InputFramer framer_;
   TokenBucket bucket_;
   Timer timer_;                          // flood pauses while reading, then the flush and drain deadlines
   asio::cancellation_signal read_stop_;  // stops the reader's wait without touching the writer's write
@@ -125,7 +134,10 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool failed_ = false;
   bool closing_ = false;  // close() has begun
   bool flush_scheduled_ = false;
-  bool writing_ = false;  // the writer coroutine exists
+  bool writing_ = false;              // the writer coroutine exists
+  std::uint64_t telnet_replies_ = 0;  // messages of telnet answers: not lines, not counted as lines out
+  bool crlf_ = false;                 // the client ends its lines in CRLF, and the room knows
+  bool paced_ = false;                // told once that the flood limit paces it
 };
 
 }  // namespace dschat::async

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
@@ -69,6 +70,7 @@ Awaitable<Session::ReadState> Session::read_loop() {
   while (!reading_done_) {
     const auto pause = bucket_.unlimited() ? Clock::duration::zero() : bucket_.wait(Clock::now());
     if (pause > Clock::duration::zero()) {
+      note_paced();
       timer_.expires_after(pause);
       co_await timer_.async_wait(use_tuple);
       yield = false;  // the wait was a turn of its own
@@ -90,7 +92,13 @@ Awaitable<Session::ReadState> Session::read_loop() {
     // nobody waited (during a flood pause) is not reported again.
     std::error_code error;
     const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) co_return ReadState::drained;
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      if (holds_message()) {
+        co_await wait_out_message_pause();
+        continue;  // read what came, or find the socket drained with nothing held back
+      }
+      co_return ReadState::drained;
+    }
     if (error == asio::error::eof) {
       // The last bytes before EOF count as a line even without an LF (DESIGN §2).
       framer_.finish([this](FrameKind kind, std::string_view line) { return on_frame(kind, line); });
@@ -106,7 +114,13 @@ Awaitable<Session::ReadState> Session::read_loop() {
     const std::string_view chunk(buffer.data(), n);
     const std::size_t used = feed(chunk);
     if (used < n && !reading_done_) keep_unread(chunk.substr(used));
-    if (n < buffer.size() && backlog_used_ == backlog_.size() && !reading_done_) co_return ReadState::drained;
+    if (n < buffer.size() && backlog_used_ == backlog_.size() && !reading_done_) {
+      if (holds_message()) {
+        co_await wait_out_message_pause();
+        continue;
+      }
+      co_return ReadState::drained;
+    }
     yield = true;
   }
   // Leave at once, not a turn later when closing begins: when many clients go at the same moment, each
@@ -115,10 +129,46 @@ Awaitable<Session::ReadState> Session::read_loop() {
   co_return ReadState::done;
 }
 
+bool Session::holds_message() const noexcept {
+  return context_.room == nullptr && context_.options.message_pause.count() > 0 && framer_.buffered() > 0;
+}
+
+Awaitable<void> Session::wait_out_message_pause() {
+  using namespace asio::experimental::awaitable_operators;
+  // A wait for readiness, not a read: a read that completes while the timer wins would lose its bytes.
+  timer_.expires_after(context_.options.message_pause);
+  const auto woke =
+      co_await (socket_.async_wait(asio::socket_base::wait_read, use_tuple) || timer_.async_wait(use_tuple));
+  // More bytes came, or stop() or fail() cancelled the timer: nothing to answer yet.
+  if (reading_done_ || woke.index() == 0 || std::get<0>(std::get<1>(woke))) co_return;
+  now_ = Clock::now();
+  framer_.end_message([this](FrameKind kind, std::string_view line) { return on_frame(kind, line); });
+}
+
+void Session::send_replies() {
+  std::string& replies = framer_.replies();
+  if (replies.empty()) return;
+  send(make_raw_message(replies));
+  replies.clear();
+  ++telnet_replies_;
+}
+
+void Session::note_paced() {
+  if (std::exchange(paced_, true)) return;
+  const double rate = rate_of(context_.options);
+  if (context_.room != nullptr) {
+    context_.room->tell(id_, slow_down_notice(rate));
+  } else {
+    send(make_message(slow_down_notice(rate), line_ending(framer_.crlf())));
+  }
+  context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
+}
+
 std::size_t Session::feed(std::string_view data) {
   const auto handle = [this](FrameKind kind, std::string_view line) { return on_frame(kind, line); };
   if (bucket_.unlimited()) {
     framer_.feed(data, handle);
+    send_replies();
     return data.size();
   }
   // With a limit, lines are handed to the framer one at a time so that reading can pause after any line
@@ -131,6 +181,7 @@ std::size_t Session::feed(std::string_view data) {
                                 ? data.size()
                                 : static_cast<std::size_t>(static_cast<const char*>(lf) - data.data()) + 1;
     const bool go_on = framer_.feed(data.substr(used, end - used), handle);
+    send_replies();
     used = end;
     if (!go_on) return data.size();  // the reader stops: the rest is dropped
   }
@@ -139,21 +190,28 @@ std::size_t Session::feed(std::string_view data) {
 
 bool Session::on_frame(FrameKind kind, std::string_view line) {
   if (reading_done_) return false;
+  // Telnet answers first: after an abort-output, telnet drops what comes before its timing mark's answer.
+  send_replies();
   ++stats_.lines_in;
   if (!bucket_.unlimited()) bucket_.take(1, now_);
   ChatRoom* room = context_.room;
+  if (!crlf_ && framer_.crlf()) {
+    crlf_ = true;
+    if (room != nullptr) room->set_crlf(id_);
+  }
   if (kind == FrameKind::too_long) {
     if (room != nullptr) {
       room->on_too_long(id_);
     } else {
-      send(context_.too_long);
+      Message crlf;
+      send(crlf_ ? with_crlf(context_.too_long, crlf) : context_.too_long);
     }
   } else if (room != nullptr) {
     if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
     if (room->on_line(id_, line) == LineResult::close) end_reading("quit");
   } else {
     if (context_.options.verbose) context_.log.chat_line(stats_.peer, line);
-    send(make_message(line));
+    send(make_message(line, line_ending(crlf_)));
     if (is_end_command(line)) end_reading("end");
   }
   return !reading_done_;

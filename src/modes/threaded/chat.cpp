@@ -5,6 +5,7 @@
 
 #include "modes/threaded/chat.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -67,8 +68,17 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
   ChatOutput& output = member.output();
   log.connected(stats.peer, member.name());
 
-  LineReader reader(connection.socket(), options.max_line);
-  TokenBucket bucket(options.rate, options.burst, started);
+  // Telnet answers are the client's alone: queued in its output like a reply, never through the room.
+  std::uint64_t telnet_replies = 0;  // not lines: not counted as lines out
+  LineReader reader(connection.socket(), options.max_line, [&](std::string_view bytes) {
+    output.send(make_raw_message(bytes));
+    output.flush();
+    ++telnet_replies;
+  });
+  TokenBucket bucket(rate_of(options), options.burst, started);
+  bool crlf = false;
+  bool told_to_slow_down = false;
+  bool log_pacing = true;  // logged once, after the room's lock
   const bool verbose = log.logger().should_log(spdlog::level::debug);
   std::vector<SaidLine> said;  // copied under the lock, logged after it: stderr must not stall the room
   std::error_code error;
@@ -83,6 +93,10 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
       LineResult last = LineResult::keep_open;
       for (std::size_t handled = 1;; ++handled) {
         ++stats.lines_in;
+        if (!crlf && reader.crlf()) {
+          crlf = true;
+          chat.set_crlf(member.id());
+        }
         if (line->kind == FrameKind::too_long) {
           chat.on_too_long(member.id());
         } else {
@@ -90,6 +104,10 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
           last = chat.on_line(member.id(), verbose ? said.back().text : line->text);
         }
         over_rate = take_token(bucket);
+        if (over_rate && !told_to_slow_down && last != LineResult::close) {
+          told_to_slow_down = true;
+          chat.tell(member.id(), slow_down_notice(rate_of(options)));
+        }
         if (last == LineResult::close || over_rate || handled == max_batch || !reader.has_ready())
           return last;
         line = reader.next(error);  // has_ready(): returns at once
@@ -104,7 +122,12 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
       break;
     }
     if (connection.stop_requested() || output.overflowed()) break;
-    if (over_rate) pause_reading(bucket, connection);
+    if (over_rate) {
+      if (std::exchange(log_pacing, false)) {
+        log.logger().info("{} paced: more than {} lines/s, reading paused", stats.peer, rate_of(options));
+      }
+      pause_reading(bucket, connection);
+    }
   }
 
   // What the others are told: nothing extra for a normal leave, the cause where it is not one.
@@ -114,7 +137,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
       stats.reason = told = "too slow: send queue over " + format_bytes(options.max_queue);
     } else if (connection.idle()) {
       stats.reason = told = protocol::idle_reason;
-      output.send(make_message(idle_notice(options.idle_timeout)));
+      output.send(make_message(idle_notice(options.idle_timeout), line_ending(crlf)));
     } else if (connection.stop_requested()) {
       stats.reason = "shutdown";
       told = "server shutting down";  // silent after broadcast_shutdown(), kept for the record
@@ -128,7 +151,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
   member.leave(told);
   stats.name = member.name();
   output.finish(flush_timeout);
-  stats.lines_out = output.messages_sent();
+  stats.lines_out = output.messages_sent() - std::min(output.messages_sent(), telnet_replies);
   // A client cut off as too slow does not read, so there is nothing to linger for.
   connection.close(output.overflowed() ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1000));
   stats.duration = std::chrono::steady_clock::now() - started;

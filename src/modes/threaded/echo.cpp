@@ -19,17 +19,22 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
   stats.peer = connection.peer();
   log.connected(stats.peer);
 
-  LineReader reader(connection.socket(), options.max_line);
-  TokenBucket bucket(options.rate, options.burst, started);
-  const bool verbose = log.logger().should_log(spdlog::level::debug);
-  std::string reply;
   std::error_code error;
+  // Telnet answers go out as soon as they are known; a failed write shows again at the next reply.
+  LineReader reader(
+      connection.socket(), options.max_line,
+      [&](std::string_view bytes) { asio::write(connection.socket(), asio::buffer(bytes), error); },
+      options.message_pause);
+  TokenBucket bucket(rate_of(options), options.burst, started);
+  const bool verbose = log.logger().should_log(spdlog::level::debug);
+  bool told_to_slow_down = false;
+  std::string reply;
   for (;;) {
     const auto line = reader.next(error);
     if (!line) {
       if (connection.idle()) {
         stats.reason = protocol::idle_reason;
-        const std::string notice = idle_notice(options.idle_timeout) + '\n';
+        const std::string notice = idle_notice(options.idle_timeout).append(line_ending(reader.crlf()));
         asio::write(connection.socket(), asio::buffer(notice), error);
         if (!error) ++stats.lines_out;
         break;
@@ -45,7 +50,13 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
       if (verbose) log.chat_line(stats.peer, line->text);
       reply = line->text;
     }
-    reply += '\n';
+    reply += line_ending(reader.crlf());
+    const bool paced = take_token(bucket);
+    if (paced && !told_to_slow_down) {
+      told_to_slow_down = true;
+      reply.append(slow_down_notice(rate_of(options))).append(line_ending(reader.crlf()));
+      log.logger().info("{} paced: more than {} lines/s, reading paused", stats.peer, rate_of(options));
+    }
     asio::write(connection.socket(), asio::buffer(reply), error);
     if (error) {
       stats.reason = connection.stop_requested() ? "shutdown" : disconnect_reason(error);
@@ -61,7 +72,7 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
       stats.reason = "shutdown";
       break;
     }
-    pace(bucket, connection);
+    if (paced) pause_reading(bucket, connection);
   }
   connection.close(std::chrono::seconds(1));
   stats.duration = std::chrono::steady_clock::now() - started;

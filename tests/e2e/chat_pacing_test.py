@@ -1,0 +1,39 @@
+"""The chat's flood limit tells the paced client once, and logs it; nothing is dropped. Both chat servers."""
+
+from harness import LineSocket, run_tests, start_server
+
+CHAT_SERVERS = {
+    "async": ("serve", "--mode", "async"),
+    "threaded": ("serve", "--mode", "threaded", "--service", "chat"),
+}
+
+
+def check_paced_member_is_told_once(mode):
+    server, port = start_server(*CHAT_SERVERS[mode], "--rate", "40/s", "--burst", 5, "--port", 0)
+    flooder = LineSocket(port, timeout=10)
+    assert flooder.line().startswith(b"* welcome guest-1")
+    reader = LineSocket(port, timeout=10)
+    assert reader.line().startswith(b"* welcome guest-2")
+    assert flooder.line() == b"* guest-2 joined"
+    flooder.send(b"".join(b"flood %d\n" % i for i in range(30)))
+    assert [reader.line() for _ in range(30)] == [b"<guest-1> flood %d" % i for i in range(30)]
+    assert flooder.line() == b"! slow down: more than 40 lines/s, reading paused"
+    flooder.send(b"/who\n")
+    assert flooder.line().startswith(b"* 2 online")  # told once only: nothing else came in between
+    server.wait_output(rb"127\.0\.0\.1:\d+ paced: more than 40 lines/s", stream="err")
+    assert server.err.count(b" paced: ") == 1, server.err
+    flooder.close()
+    reader.close()
+    server.stop()
+
+
+def test_async_chat_tells_a_paced_member_once():
+    check_paced_member_is_told_once("async")
+
+
+def test_threaded_chat_tells_a_paced_member_once():
+    check_paced_member_is_told_once("threaded")
+
+
+if __name__ == "__main__":
+    run_tests(globals())
