@@ -1,8 +1,8 @@
-// libFuzzer target for ChatRoom (DESIGN §2): the input is a script played against one room with six fake
-// peers, one operation per line: "j<slot>" joins, "q<slot><reason>" leaves, "t<slot>" reports a line too
+// libFuzzer target for ChatRoom (docs/protocol.md): the input is a script played against one room with six
+// fake peers, one operation per line: "j<slot>" joins, "q<slot><reason>" leaves, "t<slot>" reports a line too
 // long, "s" broadcasts the shutdown, and any other "<op><slot><text>" is a line from that slot (slot =
 // byte % 6, so '0'..'5'). A first line "R" makes the room raw. After every operation each peer must have
-// received exactly what a model of DESIGN §2 expects, every message must be one clean line, and the
+// received exactly what a model of docs/protocol.md expects, every message must be one clean line, and the
 // names must be valid and unique ignoring case.
 //
 // "[" and "]" open and close a join batch (begin_joins/end_joins) in a second room that plays the same
@@ -36,7 +36,7 @@ using Texts = std::vector<std::string>;
 
 constexpr std::size_t slots = 6;
 
-// DESIGN §2's replies to the sender alone, written out here rather than taken from what the room sent.
+// docs/protocol.md's replies to the sender alone, written out here rather than taken from what the room sent.
 constexpr std::string_view help_reply =
     "* commands: /nick NAME · /who · /me ACTION · /quit [REASON] · /help — //text sends /text";
 constexpr std::string_view invalid_nick_reply = "! invalid name — 1–32 letters, digits, _ - .";

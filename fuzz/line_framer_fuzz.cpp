@@ -1,6 +1,6 @@
-// libFuzzer target for LineFramer (DESIGN §2). However a byte stream is cut into chunks, the framer must
-// report the events a whole-stream reference model gives, hold at most max_line + 1 bytes, hand out lines
-// without LF, stop when asked and be reusable after finish().
+// libFuzzer target for LineFramer (docs/protocol.md). However a byte stream is cut into chunks, the framer
+// must report the events a whole-stream reference model gives, hold at most max_line + 1 bytes, hand out
+// lines without LF, stop when asked and be reusable after finish().
 //
 // Input: [max_line] [stop] [n] [n chunk sizes] [stream...]. max_line is 1..64, or SIZE_MAX for 0xFF;
 // stop 0xF0..0xFF makes on_frame return false on event 1..16; chunk sizes repeat (0 feeds an empty chunk,

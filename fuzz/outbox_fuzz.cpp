@@ -1,8 +1,8 @@
-// libFuzzer target for Outbox (DESIGN §3 --max-queue): the input is a script of pushes, partial sends,
-// gathers and clears played against an Outbox and against a reference model (a deque of strings and the
-// count of bytes sent from the front). After every step both must hold the same unsent bytes in the same
-// order, and the Outbox must never hold more than its bound: a push is refused exactly when the message
-// would take the unsent bytes past max_bytes, and a refused push changes nothing.
+// libFuzzer target for Outbox (--max-queue, docs/protocol.md): the input is a script of pushes,
+// partial sends, gathers and clears played against an Outbox and against a reference model (a deque of
+// strings and the count of bytes sent from the front). After every step both must hold the same unsent bytes
+// in the same order, and the Outbox must never hold more than its bound: a push is refused exactly when the
+// message would take the unsent bytes past max_bytes, and a refused push changes nothing.
 
 #include <cstddef>
 #include <cstdint>

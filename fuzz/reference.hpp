@@ -46,13 +46,13 @@ inline Utf8Step utf8_step(std::string_view text, std::size_t i) noexcept {
   return {bits, n, true};
 }
 
-/// True for the control characters DESIGN §2 never lets through: C0 but TAB, DEL, C1.
+/// True for the control characters docs/protocol.md never lets through: C0 but TAB, DEL, C1.
 inline bool is_control(char32_t cp) noexcept {
   return (cp < 0x20 && cp != '\t') || (cp >= 0x7F && cp <= 0x9F);
 }
 
-/// True for the format characters that reorder or hide text (DESIGN §2): bidi embeddings, overrides and
-/// isolates, line and paragraph separators, zero width space, word joiner, BOM.
+/// True for the format characters that reorder or hide text (docs/protocol.md): bidi embeddings, overrides
+/// and isolates, line and paragraph separators, zero width space, word joiner, BOM.
 inline bool is_layout_format(char32_t cp) noexcept {
   switch (cp) {
     case 0x200B:

@@ -1,5 +1,5 @@
-// libFuzzer target for sanitize() and is_clean() (DESIGN §2): the input is the text. The output must be
-// safe for a terminal, match the reference model byte for byte, and be left alone by a second pass.
+// libFuzzer target for sanitize() and is_clean() (docs/protocol.md): the input is the text. The output must
+// be safe for a terminal, match the reference model byte for byte, and be left alone by a second pass.
 
 #include <cstddef>
 #include <cstdint>

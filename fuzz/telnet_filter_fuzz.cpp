@@ -1,4 +1,4 @@
-// libFuzzer target for TelnetFilter (DESIGN §2, telnet): the first byte picks how the rest is cut into
+// libFuzzer target for TelnetFilter (docs/protocol.md, telnet): the first byte picks how the rest is cut into
 // chunks. However it is cut, the data and the answers must be the same; the answers are whole telnet
 // commands only; a stream without IAC passes unchanged; the data never grows.
 

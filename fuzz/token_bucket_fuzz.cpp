@@ -1,8 +1,8 @@
-// libFuzzer target for TokenBucket (DESIGN §3 --rate): the input is a rate, a burst and a script of takes
-// and waits at times that move forward and, sometimes, back. The reference model keeps the balance exactly,
-// in integer thousandths of a token (whole tokens per second over whole milliseconds), so it never rounds:
-// wait() must be zero exactly when the reference balance is not negative, must otherwise be the time the
-// debt takes to repay at the rate, and waiting that long must always end the debt.
+// libFuzzer target for TokenBucket (--rate, docs/protocol.md): the input is a rate, a burst and a
+// script of takes and waits at times that move forward and, sometimes, back. The reference model keeps the
+// balance exactly, in integer thousandths of a token (whole tokens per second over whole milliseconds), so it
+// never rounds: wait() must be zero exactly when the reference balance is not negative, must otherwise be the
+// time the debt takes to repay at the rate, and waiting that long must always end the debt.
 
 #include <algorithm>
 #include <chrono>

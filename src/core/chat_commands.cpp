@@ -1,4 +1,4 @@
-// The ChatRoom members behind the chat commands (DESIGN §2), kept apart from membership and fan-out
+// The ChatRoom members behind the chat commands (docs/protocol.md), kept apart from membership and fan-out
 // (chat_room.cpp) so each file stays one job.
 
 #include <algorithm>

@@ -34,7 +34,7 @@ enum class LineResult {
   close,      ///< the member asked to leave (/quit): flush its outbox, close, then call leave()
 };
 
-/// The chat service of DESIGN §2 without any I/O: membership, names, commands, formatting and fan-out.
+/// The chat service of docs/protocol.md without any I/O: membership, names, commands, formatting and fan-out.
 /// Shared by the threaded and the async server; every message is sanitized and formatted once.
 class ChatRoom {
  public:

@@ -10,7 +10,7 @@
 
 namespace dschat {
 
-/// What every server does with a client's bytes (DESIGN §2), without I/O: telnet commands removed and
+/// What every server does with a client's bytes (docs/protocol.md), without I/O: telnet commands removed and
 /// answered (TelnetFilter), the rest split into lines (LineFramer); plus what a server needs to answer in
 /// the client's own terms: the bytes to send back, and whether its lines end in CRLF.
 class InputFramer {

@@ -13,8 +13,8 @@ enum class FrameKind {
   too_long,  ///< a line passed max_line bytes; its bytes are being skipped up to the next LF
 };
 
-/// Splits a byte stream into lines (DESIGN §2). LF ends a line; a CR right before the LF is not part of
-/// the line. A line whose length passes max_line is reported once as too_long as soon as that is known
+/// Splits a byte stream into lines (docs/protocol.md). LF ends a line; a CR right before the LF is not part
+/// of the line. A line whose length passes max_line is reported once as too_long as soon as that is known
 /// (without waiting for its LF) and skipped through the next LF, so memory stays bounded by max_line.
 /// Lines complete inside one chunk are handed out as views into that chunk (no copy); only an
 /// unfinished tail is kept between calls.

@@ -8,8 +8,8 @@
 
 namespace dschat {
 
-/// A client's bounded send queue (DESIGN §3 --max-queue). Holds shared messages, counts unsent bytes,
-/// and is drained by the I/O layer with gathered writes. Not thread-safe: the caller locks if needed.
+/// A client's bounded send queue (--max-queue, docs/protocol.md). Holds shared messages, counts unsent
+/// bytes, and is drained by the I/O layer with gathered writes. Not thread-safe: the caller locks if needed.
 ///
 /// The messages sit in a chain of small blocks, so what it holds follows what is queued now, not the
 /// largest burst ever: a drained outbox keeps one block (a few dozen bytes per message slot), and most

@@ -6,7 +6,7 @@
 
 namespace dschat {
 
-/// Fixed texts of the wire protocol (DESIGN §2, §3), without line endings.
+/// Fixed texts of the wire protocol (docs/protocol.md), without line endings.
 namespace protocol {
 inline constexpr std::string_view end_command = "end";
 inline constexpr std::string_view server_full = "! server full";

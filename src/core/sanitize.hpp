@@ -5,7 +5,7 @@
 
 namespace dschat {
 
-/// Appends text to out made safe for a terminal (DESIGN §2): invalid UTF-8 becomes U+FFFD, one per
+/// Appends text to out made safe for a terminal (docs/protocol.md): invalid UTF-8 becomes U+FFFD, one per
 /// maximal invalid subpart (as Python's bytes.decode("utf-8", "replace")); C0 controls other than TAB
 /// and DEL are shown in caret notation ("^[" for ESC, "^M" for CR, "^?" for DEL); C1 controls
 /// (U+0080..U+009F) and the format characters that can make text lie about its layout (bidi embeddings,

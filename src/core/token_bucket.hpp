@@ -4,9 +4,9 @@
 
 namespace dschat {
 
-/// Flood limiter (DESIGN §3 --rate): a token bucket that may go into debt. The server takes one token
-/// per line read and stops reading a client while wait() is not zero — TCP backpressure, nothing dropped.
-/// Time is passed in, so the bucket is tested without sleeping.
+/// Flood limiter (--rate, docs/protocol.md): a token bucket that may go into debt. The server takes
+/// one token per line read and stops reading a client while wait() is not zero — TCP backpressure, nothing
+/// dropped. Time is passed in, so the bucket is tested without sleeping.
 class TokenBucket {
  public:
   using Clock = std::chrono::steady_clock;

@@ -26,7 +26,7 @@ struct ConnectionStats {
   std::uint64_t lines_out = 0;
 };
 
-/// The servers' connection logger (DESIGN §2): one line per connect and per disconnect. Thread-safe.
+/// The servers' connection logger (docs/protocol.md): one line per connect and per disconnect. Thread-safe.
 class ConnectionLog {
  public:
   /// Logs through logger, which the caller created once at start-up.

@@ -11,10 +11,10 @@
 
 namespace dschat {
 
-/// How a server handles its clients (DESIGN §1).
+/// How a server handles its clients (README).
 enum class ServeMode { once, threaded, async };
 
-/// What a server does with each line (DESIGN §2).
+/// What a server does with each line (docs/protocol.md).
 enum class Service { echo, chat };
 
 /// Flags of `dschat serve` and its aliases.

@@ -28,9 +28,9 @@ constexpr std::size_t accept_batch = 64;
 // would spin until a descriptor frees up.
 constexpr auto accept_retry = std::chrono::milliseconds(100);
 
-// TCP keepalive on every client (DESIGN §3): a peer that vanished without a FIN or a RST (cable pulled,
-// laptop closed) is found after 60 s of silence and 3 unanswered probes 10 s apart, instead of staying a
-// member forever in a quiet room.
+// TCP keepalive on every client (docs/protocol.md, limits): a peer that vanished without a FIN or a RST
+// (cable pulled, laptop closed) is found after 60 s of silence and 3 unanswered probes 10 s apart, instead of
+// staying a member forever in a quiet room.
 constexpr int keepalive_idle_s = 60;
 constexpr int keepalive_interval_s = 10;
 constexpr int keepalive_probes = 3;

@@ -18,11 +18,11 @@ struct Accepted {
   std::string peer;  ///< remote, printable: "127.0.0.1:40312"
 };
 
-/// The accepting side of both servers (DESIGN §3), on the listener's io_context. It waits until the
-/// listening socket is readable and takes the connections waiting there, up to a batch per turn of the
-/// loop, handing each batch over at once (so a burst of joins can be announced together). When accept fails
-/// for lack of descriptors or memory, the connections stay in the backlog and accepting is retried every 100
-/// ms, with one warning per episode: it never spins. Every connection handed over is set up by
+/// The accepting side of both servers (docs/protocol.md, limits), on the listener's io_context. It waits
+/// until the listening socket is readable and takes the connections waiting there, up to a batch per turn of
+/// the loop, handing each batch over at once (so a burst of joins can be announced together). When accept
+/// fails for lack of descriptors or memory, the connections stay in the backlog and accepting is retried
+/// every 100 ms, with one warning per episode: it never spins. Every connection handed over is set up by
 /// configure_client_socket().
 class AcceptLoop {
  public:

@@ -22,7 +22,8 @@ std::string format_host_port(std::string_view host, std::uint16_t port);
 std::string describe(const std::error_code& error);
 
 /// Why a connection ended, from the socket error that ended it: "eof" for none or a clean end of stream,
-/// "connection reset" for a reset, a broken pipe or an abort (DESIGN §2 wording), else describe(error).
+/// "connection reset" for a reset, a broken pipe or an abort (docs/protocol.md wording), else
+/// describe(error).
 std::string disconnect_reason(const std::error_code& error);
 
 /// Resolves host:port for TCP (numeric addresses without a DNS lookup, "[::1]" as "::1"); throws Error on

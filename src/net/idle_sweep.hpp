@@ -7,9 +7,9 @@
 
 namespace dschat {
 
-/// --idle-timeout for a server (DESIGN §3): every quarter of the timeout (at most 1 s) calls expire with
-/// the time before which a client that has sent nothing is idle, until stop(). One timer for the whole
-/// server, not one per client: an idle connection costs no more than before.
+/// --idle-timeout for a server (docs/protocol.md, limits): every quarter of the timeout (at most 1 s) calls
+/// expire with the time before which a client that has sent nothing is idle, until stop(). One timer for the
+/// whole server, not one per client: an idle connection costs no more than before.
 class IdleSweep {
  public:
   using Clock = std::chrono::steady_clock;

@@ -1,5 +1,5 @@
 """Chaos case: one client floods as fast as its socket accepts while 50 others chat, against the server's
-default flood limit (DESIGN §3: --rate 100/s, burst 200). The others keep their latency; the flooder is
+default flood limit (--rate 100/s, burst 200). The others keep their latency; the flooder is
 slowed by TCP backpressure, not dropped: it stays connected and every one of its lines arrives, once and in
 order, at the limiter's pace."""
 

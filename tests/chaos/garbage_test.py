@@ -63,7 +63,7 @@ def garbage_stream(rng):
 
 
 def visible(text):
-    """DESIGN §2 applied to one line: invalid UTF-8 becomes U+FFFD, control characters other than TAB are
+    """docs/protocol.md applied to one line: invalid UTF-8 becomes U+FFFD, control characters other than TAB are
     shown visibly (^X, ^? and <U+00XX> for C1), the rest passes unchanged."""
     out = []
     for char in text.decode("utf-8", "replace"):
@@ -244,7 +244,7 @@ def garbage_round():
         replies = until_who_answer(client)
         assert replies.count(TOO_LONG) == overlong, (name, replies.count(TOO_LONG), overlong)
         assert_clean_text(b"\n".join(replies), name)
-        # Every other member got each short line, sanitized exactly as DESIGN §2 says, in order.
+        # Every other member got each short line, sanitized exactly as docs/protocol.md says, in order.
         got = [line for line in heard if line.startswith(f"<{name}> ".encode())]
         want = expected_relay(name, data)
         assert got == want, (name, len(got), len(want), next(

@@ -1,4 +1,4 @@
-"""Chaos case: clients that never read (DESIGN §3 --max-queue). One stuck client is watched while its queue
+"""Chaos case: clients that never read (--max-queue, docs/protocol.md). One stuck client is watched while its queue
 fills: it stays until the queue holds --max-queue bytes, then it is cut. Clients that do read are not cut
 when the server, held up for a second, wakes to a backlog. Then 1, 10 and 100 stuck clients sit in the room
 while 50 others chat: the 50 get every line and keep their latency, every stuck client is cut off during

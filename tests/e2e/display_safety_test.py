@@ -1,4 +1,4 @@
-"""Text that could lie about its layout on someone else's screen (DESIGN §2 sanitizing): bidirectional
+"""Text that could lie about its layout on someone else's screen (docs/protocol.md sanitizing): bidirectional
 overrides and isolates, line separators and invisible characters reach the other members, the server log
 and `dschat chat`'s display as visible codes, while ordinary right-to-left text arrives unchanged."""
 

@@ -13,7 +13,7 @@ namespace {
 
 using namespace asio::experimental::awaitable_operators;
 
-// DESIGN §3: a closing connection gets this long to take what is queued for it.
+// docs/protocol.md: a closing connection gets this long to take what is queued for it.
 constexpr auto flush_budget = std::chrono::seconds(2);
 
 // After our FIN, how long to wait for the client's: long enough for a well-behaved client to read our last

@@ -100,7 +100,7 @@ Awaitable<Session::ReadState> Session::read_loop() {
       co_return ReadState::drained;
     }
     if (error == asio::error::eof) {
-      // The last bytes before EOF count as a line even without an LF (DESIGN §2).
+      // The last bytes before EOF count as a line even without an LF (docs/protocol.md).
       framer_.finish([this](FrameKind kind, std::string_view line) { return on_frame(kind, line); });
       end_reading("eof");
       break;

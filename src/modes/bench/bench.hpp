@@ -9,7 +9,7 @@
 
 namespace dschat {
 
-/// What `dschat bench` measures (DESIGN §6).
+/// What `dschat bench` measures (README, bench).
 enum class BenchScenario {
   broadcast,  ///< every line of a sender should reach every other client
   echo,       ///< every line comes back to its sender

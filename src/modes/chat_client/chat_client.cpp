@@ -26,7 +26,7 @@ namespace dschat {
 namespace {
 
 // After /quit (typed, or sent at end of input) the server normally closes at once; this is the wait
-// for one that does not (DESIGN §4).
+// for one that does not (README, chat).
 constexpr std::chrono::seconds quit_wait{1};
 
 bool closed_by_peer(const std::error_code& error) noexcept {

@@ -16,7 +16,7 @@ struct ChatOptions {
   std::size_t max_line = 64 * 1024;  ///< longest line accepted from the server or standard input
 };
 
-/// The chat client (DESIGN §4): relays standard input to the server and prints what the server sends,
+/// The chat client (README, chat): relays standard input to the server and prints what the server sends,
 /// both at once. On a terminal the line being typed is kept intact by a line editor; in a pipe or from a
 /// file it prints plain lines only. Returns ok when the input ends or the server closes, interrupted on
 /// Ctrl-C; throws Error when it cannot connect.

@@ -31,7 +31,7 @@ namespace dschat::threaded {
 namespace {
 
 // After a signal, clients get this long to receive what is queued for them; then they are cut off, so
-// the process ends well within the 2 s of DESIGN §3 even on a loaded machine.
+// the process ends well within the 2 s docs/protocol.md promises, even on a loaded machine.
 constexpr std::chrono::milliseconds flush_deadline{1200};
 
 class Server {

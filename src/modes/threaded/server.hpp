@@ -6,8 +6,8 @@
 
 namespace dschat::threaded {
 
-/// serve --mode threaded (DESIGN §1–§3): one thread per client, echo or chat service, until SIGINT or
-/// SIGTERM; then tells the clients, flushes for up to 1.2 s, joins every thread and returns ok.
+/// serve --mode threaded (README, docs/protocol.md): one thread per client, echo or chat service, until
+/// SIGINT or SIGTERM; then tells the clients, flushes for up to 1.2 s, joins every thread and returns ok.
 ExitCode run_server(const ServeOptions& options, const ConnectionLog& log);
 
 }  // namespace dschat::threaded
