@@ -90,10 +90,13 @@ def expected_relay(name, stream):
     return relayed
 
 
+WHO_ANSWER = re.compile(rb"\* \d+ online(, page \d+ of \d+)?: ")  # a big room answers a page at a time
+
+
 def until_who_answer(client):
     """Reads lines until the answer to /who; returns the lines before it."""
     lines = []
-    while not (line := client.line(timeout=30)).startswith(b"* ") or b" online: " not in line:
+    while not WHO_ANSWER.match(line := client.line(timeout=30)):
         lines.append(line.removesuffix(b"\r"))  # a line of its garbage ended in CRLF: it gets CRLF
     return lines
 
