@@ -120,32 +120,26 @@ CLI::Validator bytes(std::size_t min, std::size_t max) {
 /// "100", "100/s" or "0" (off) → lines per second.
 double parse_rate(std::string text) {
   if (text.size() > 2 && text.ends_with("/s")) text.resize(text.size() - 2);
-  std::size_t used = 0;
-  double rate = -1;
-  try {
-    rate = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || !std::isfinite(rate) || !(rate >= 0 && rate <= 1e9)) {
+  const auto rate = parse_finite(text);
+  if (!rate || *rate < 0 || *rate > 1e9) {
     throw CLI::ValidationError("--rate", "expects lines per second such as 100 or 100/s, 0 for no limit");
   }
-  return rate;
+  return *rate;
 }
 
 /// "100ms", "1s", "0.5s" or "0" (off) → milliseconds.
-std::chrono::milliseconds parse_pause(const std::string& text) {
-  std::size_t used = 0;
-  double value = -1;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
+std::chrono::milliseconds parse_pause(std::string text) {
+  double scale = 0;  // no unit: only 0 means something
+  if (text.ends_with("ms")) {
+    scale = 1;
+    text.resize(text.size() - 2);
+  } else if (text.ends_with("s")) {
+    scale = 1000;
+    text.pop_back();
   }
-  const std::string unit = text.substr(used);
-  const double scale = unit == "ms" ? 1 : unit == "s" ? 1000 : (unit.empty() && value == 0) ? 0 : -1;
-  const double ms = value * scale;
-  if (used == 0 || scale < 0 || !(ms >= 0 && ms <= 60000)) {
+  const auto value = parse_finite(text);
+  const double ms = value ? *value * scale : -1;
+  if (!value || (scale == 0 && *value != 0) || !(ms >= 0 && ms <= 60000)) {
     throw CLI::ValidationError("--message-pause",
                                "expects a time such as 100ms or 1s (at most 60s), 0 for off");
   }
@@ -236,8 +230,7 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
       if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
     }
   }
-  const Service service =
-      options.service.value_or(options.mode == ServeMode::async ? Service::chat : Service::echo);
+  const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
 }
 
