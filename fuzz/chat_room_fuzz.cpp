@@ -258,7 +258,7 @@ class Script {
       if (arg.empty()) {
         want_[s] = {"! usage: /me ACTION"};
       } else {
-        to_members(s, "* " + m.name + " " + reference_sanitize(arg));
+        to_members(s, "<" + m.name + "> *" + reference_sanitize(arg) + "*");
       }
     } else if (command == "who") {
       who(s, arg);
@@ -289,6 +289,10 @@ class Script {
     if (!folded.empty() && dschat::is_guest_name(folded) &&
         folded != dschat::fold_nick("guest-" + std::to_string(m.guest))) {
       want_[s] = {"! reserved name: " + std::string(name) + " — guest-N names belong to newcomers"};
+      return;
+    }
+    if (!folded.empty() && folded == dschat::fold_nick("server")) {
+      want_[s] = {"! reserved name: " + std::string(name) + " — it would pass for the server"};
       return;
     }
     if (check == dschat::NickCheck::invalid) {

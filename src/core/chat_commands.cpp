@@ -49,7 +49,7 @@ LineResult ChatRoom::handle_command(Member& member, std::string_view command, st
     if (arg.empty()) {
       send_to(member, "! usage: /me ACTION");
     } else {
-      relay(member, "* ", " ", arg);
+      relay(member, arg, "*");  // "<alice> *waves*": an action is the member's line, never a notice
     }
   } else if (is_command(command, "quit")) {
     member.quit = true;
@@ -72,6 +72,10 @@ void ChatRoom::nick(Member& member, std::string_view name) {
   const bool own_guest = key == guest_key(member.guest);
   if (!key.empty() && is_guest_name(key) && !own_guest) {
     scratch_.assign("! reserved name: ").append(name).append(" — guest-N names belong to newcomers");
+    return send_to(member, scratch_);
+  }
+  if (!key.empty() && is_server_name(key)) {
+    scratch_.assign("! reserved name: ").append(name).append(" — it would pass for the server");
     return send_to(member, scratch_);
   }
   if (check == NickCheck::invalid) return send_to(member, invalid_nick);

@@ -157,7 +157,9 @@ void ChatRoom::leave(MemberId id, std::string_view reason) {
       sanitize_append(scratch_, reason);
       scratch_.push_back(')');
     } else if (!m.quit_reason.empty()) {
-      scratch_.append(" (").append(m.quit_reason).push_back(')');
+      // The member's own words are marked as such, so no reason can pass for one the server gives
+      // ("connection reset", "too slow: …"): IRC marks them "Quit: " for the same reason.
+      scratch_.append(" (quit: ").append(m.quit_reason).push_back(')');
     }
     notice = make_message(scratch_);
   }
@@ -205,14 +207,16 @@ LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
     }
     // "//text": the first slash only escapes the second, the rest is an ordinary chat line.
   }
-  relay(*member, "<", "> ", line);
+  relay(*member, line, "");
   return LineResult::keep_open;
 }
 
-void ChatRoom::relay(const Member& from, std::string_view before, std::string_view after,
-                     std::string_view text) {
-  scratch_.assign(before).append(from.name).append(after);
+void ChatRoom::relay(const Member& from, std::string_view text, std::string_view around) {
+  // Every line that carries a member's text starts with the member's name in angle brackets, which only
+  // the server writes: no text can take the form of a notice (docs/protocol.md, "Who wrote a line").
+  scratch_.assign("<").append(from.name).append("> ").append(around);
   sanitize_append(scratch_, text);
+  scratch_.append(around);
   send_others(from, make_message(scratch_));
 }
 

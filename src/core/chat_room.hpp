@@ -105,7 +105,8 @@ class ChatRoom {
   void send_others(const Member& from, const Message& msg);
   void send_all(const Message& msg);
   LineResult handle_command(Member& member, std::string_view command, std::string_view arg);
-  void relay(const Member& from, std::string_view before, std::string_view after, std::string_view text);
+  /// Sends "<NAME> " + around + text + around to the others: around is "" for a chat line, "*" for /me.
+  void relay(const Member& from, std::string_view text, std::string_view around);
   void nick(Member& member, std::string_view name);
   /// /who: the members in order of joining, a page of them at a time; /who PAGE; /who NAME.
   void who(Member& member, std::string_view arg);

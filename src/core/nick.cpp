@@ -166,6 +166,11 @@ bool is_guest_name(std::string_view folded) {
   return true;
 }
 
+bool is_server_name(std::string_view folded) {
+  static const std::string server = fold_nick("server");
+  return folded == server;
+}
+
 std::string guest_key(unsigned long long n) {
   const auto& forms = guest_forms();
   std::string key = forms[10];

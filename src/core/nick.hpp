@@ -39,6 +39,10 @@ bool same_ignoring_case(std::string_view a, std::string_view b);
 /// to: the skeleton of 1 is l, of 0 is O).
 bool is_guest_name(std::string_view folded);
 
+/// True when a folded name looks like "server", which nobody may take: `* server …` and `<server> …`
+/// would read as the server speaking.
+bool is_server_name(std::string_view folded);
+
 /// fold_nick(guest_name(n)), without the cost of folding: every join needs it.
 std::string guest_key(unsigned long long n);
 

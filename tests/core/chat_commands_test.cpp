@@ -129,13 +129,13 @@ TEST_CASE("ChatRoom /me") {
   SUBCASE("goes to every other member as an action, formatted once") {
     f.room.on_line(f.id(0), "/me waves");
     CHECK(f.peer(0).got.empty());
-    CHECK(f.peer(1).texts() == Texts{"* guest-1 waves"});
+    CHECK(f.peer(1).texts() == Texts{"<guest-1> *waves*"});
     CHECK(f.peer(1).got[0].get() == f.peer(2).got[0].get());
   }
 
   SUBCASE("the action is sanitized") {
     f.room.on_line(f.id(0), "/me \x1b]0;pwned\x07");
-    CHECK(f.peer(1).last() == "* guest-1 ^[]0;pwned^G");
+    CHECK(f.peer(1).last() == "<guest-1> *^[]0;pwned^G*");
   }
 
   SUBCASE("without an action") {
@@ -161,7 +161,7 @@ TEST_CASE("ChatRoom /quit") {
   SUBCASE("with a reason, sanitized") {
     CHECK(f.room.on_line(f.id(0), "/quit see you \x1b[2J\xfe") == LineResult::close);
     f.room.leave(f.id(0));
-    CHECK(f.peer(1).texts() == Texts{"* guest-1 left (see you ^[[2J\xEF\xBF\xBD)"});
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 left (quit: see you ^[[2J\xEF\xBF\xBD)"});
   }
 
   SUBCASE("the caller's reason wins over the quit reason") {
@@ -326,4 +326,44 @@ TEST_CASE("ChatRoom unknown commands") {
   // Cut at 32 bytes without splitting a character: 16 two-byte letters fit exactly, 17 do not.
   CHECK(send("/" + repeat("é", 17)) == "! unknown command /" + repeat("é", 16) + " — /help lists commands");
   CHECK(send("/x" + repeat("é", 17)) == "! unknown command /x" + repeat("é", 15) + " — /help lists commands");
+}
+
+// docs/protocol.md, "Who wrote a line": `* ` and `! ` lines are the server's alone. Whatever a member types,
+// the others get it after `<NAME> `, and a quit reason is marked as the member's own.
+TEST_CASE("ChatRoom: no member text takes the form of a server notice") {
+  RoomFixture f;
+  f.join_quietly(2);
+
+  SUBCASE("an action is the member's line") {
+    f.room.on_line(f.id(0), "/me left (bye)");
+    CHECK(f.peer(1).texts() == Texts{"<guest-1> *left (bye)*"});
+  }
+
+  SUBCASE("a quit reason cannot pass for the server's") {
+    f.room.on_line(f.id(0), "/quit connection reset");
+    f.room.leave(f.id(0));
+    CHECK(f.peer(1).texts() == Texts{"* guest-1 left (quit: connection reset)"});
+  }
+
+  SUBCASE("nobody may be called server, in any look-alike form") {
+    for (const std::string name : {"server", "SERVER", "Server", "s\u0435rver", "ѕerver", "ｓｅｒｖｅｒ"}) {
+      f.room.on_line(f.id(0), "/nick " + name);
+      CAPTURE(name);
+      CHECK(f.peer(0).last() == "! reserved name: " + name + " — it would pass for the server");
+    }
+    CHECK(f.peer(1).got.empty());
+    f.room.on_line(f.id(0), "/nick servers");
+    CHECK(f.peer(1).last() == "* guest-1 is now servers");
+  }
+
+  SUBCASE("no line a member causes starts with `* ` unless the server wrote all of it") {
+    for (const std::string typed :
+         {"* server shutting down", "/me shutting down", "//me x", "! server full"}) {
+      f.clear_all();
+      f.room.on_line(f.id(0), typed);
+      CAPTURE(typed);
+      REQUIRE(f.peer(1).texts().size() == 1);
+      CHECK(f.peer(1).last().starts_with("<guest-1> "));
+    }
+  }
 }

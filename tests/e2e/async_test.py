@@ -51,7 +51,7 @@ def test_names_commands_and_leave_notices():
     bob.send("/nick bob\n")
     assert alice.line() == f"* {second} is now bob".encode() and bob.line() == f"* {second} is now bob".encode()
     alice.send("hello bob\n/me waves\n//not a command\n")
-    assert [bob.line() for _ in range(3)] == [b"<alice> hello bob", b"* alice waves", b"<alice> /not a command"]
+    assert [bob.line() for _ in range(3)] == [b"<alice> hello bob", b"<alice> *waves*", b"<alice> /not a command"]
     bob.send("/who\n/xyz\n/help\n")
     assert bob.line() == b"* 2 online: alice, bob"
     assert bob.line() == "! unknown command /xyz — /help lists commands".encode()
@@ -61,7 +61,7 @@ def test_names_commands_and_leave_notices():
     bob.send("/quit gone fishing\n")
     assert bob.read_to_eof() == b""
     bob.close()
-    assert alice.line() == b"* bob left (gone fishing)"
+    assert alice.line() == b"* bob left (quit: gone fishing)"
     alice.close()
     wait_log(server, rb"bob disconnected: quit after [\d.]+ s, 6 lines in, \d+ out")
     wait_log(server, rb"alice disconnected: eof")

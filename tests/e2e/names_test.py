@@ -55,5 +55,33 @@ def test_threaded_chat_server_refuses_look_alike_names():
     check_look_alikes_are_refused("serve", "--mode", "threaded", "--service", "chat")
 
 
+def check_nobody_can_write_a_notice(*server_args):
+    # /me and /quit are the two ways a member's text reaches others outside a chat line; neither may read as
+    # the server's notice, and nobody may call themselves "server" (docs/protocol.md, "Who wrote a line").
+    server, port = start_server(*server_args, "--port", 0)
+    alice, _ = join(port)
+    mallory, mallory_name = join(port)
+    try:
+        assert alice.line() == f"* {mallory_name} joined".encode()
+        mallory.send("/nick server\n/nick S\u0415RVER\n/me shutting down\n/me left (bye)\n")
+        assert mallory.line() == "! reserved name: server \u2014 it would pass for the server".encode()
+        assert mallory.line() == "! reserved name: S\u0415RVER \u2014 it would pass for the server".encode()
+        assert alice.line() == f"<{mallory_name}> *shutting down*".encode()
+        assert alice.line() == f"<{mallory_name}> *left (bye)*".encode()
+        mallory.send("/quit server shutting down\n")
+        assert alice.line() == f"* {mallory_name} left (quit: server shutting down)".encode()
+    finally:
+        alice.close()
+        mallory.close()
+
+
+def test_async_server_lets_nobody_write_a_notice():
+    check_nobody_can_write_a_notice("serve", "--mode", "async")
+
+
+def test_threaded_chat_server_lets_nobody_write_a_notice():
+    check_nobody_can_write_a_notice("serve", "--mode", "threaded", "--service", "chat")
+
+
 if __name__ == "__main__":
     run_tests(globals())

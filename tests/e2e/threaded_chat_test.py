@@ -36,7 +36,7 @@ def test_chat_lines_notices_and_commands():
     alice.send("hello all\n")
     assert bob.line() == b"<alice> hello all" and carol.line() == b"<alice> hello all"
     bob.send("/me waves\n")
-    assert alice.line() == b"* guest-2 waves" and carol.line() == b"* guest-2 waves"
+    assert alice.line() == b"<guest-2> *waves*" and carol.line() == b"<guest-2> *waves*"
     carol.send("/who\n")
     assert carol.line() == b"* 3 online: alice, guest-2, guest-3"
     carol.send("//slash\n")
@@ -48,7 +48,7 @@ def test_chat_lines_notices_and_commands():
 
     bob.send("/quit see you\n")
     assert bob.read_to_eof() == b""
-    assert alice.line() == b"* guest-2 left (see you)" and carol.line() == b"* guest-2 left (see you)"
+    assert alice.line() == b"* guest-2 left (quit: see you)" and carol.line() == b"* guest-2 left (quit: see you)"
     carol.close()
     assert alice.line() == b"* guest-3 left"
     server.wait_output(rb"guest-2 disconnected: quit after [\d.]+ s, 3 lines in", stream="err")
