@@ -214,7 +214,7 @@ class Script {
     if (!reason.empty()) {
       notice += " (" + reference_sanitize(reason) + ")";
     } else if (!m.quit_reason.empty()) {
-      notice += " (" + m.quit_reason + ")";
+      notice += " (quit: " + m.quit_reason + ")";
     }
     m = Slot{0, m.id, 0, {}, {}, false};
     --members_;
