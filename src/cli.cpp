@@ -209,6 +209,12 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->check(finite(0, 1e7, "a number of seconds"))
       ->default_str("0");
   command
+      .add_option(
+          "--big-room", options->big_room,
+          "Chat: above this many members, joins and leaves are told in a summary every 10 s (0 = never)")
+      ->check(whole(std::size_t{0}, std::size_t{1000000}, "a number of members"))
+      ->capture_default_str();
+  command
       .add_option("--max-clients", options->max_clients,
                   "Connections served at once; the next gets '! server full'")
       ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
@@ -226,12 +232,13 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   };
   if (options.mode == ServeMode::once) {
     for (const char* flag :
-         {"--raw", "--max-queue", "--rate", "--burst", "--max-clients", "--idle-timeout"}) {
+         {"--raw", "--max-queue", "--rate", "--burst", "--max-clients", "--idle-timeout", "--big-room"}) {
       if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
     }
   }
   const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
+  if (given("--big-room") && service != Service::chat) refuse("--big-room applies to the chat service only");
 }
 
 /// A subcommand that is `serve` with its mode fixed, such as echo-once.

@@ -56,18 +56,19 @@ void ChatRoom::send_to(Member& member, const Message& msg) {
 }
 
 void ChatRoom::send_others(const Member& from, const Message& msg) {
+  send_where(msg, from.id, no_member_after);
+}
+
+void ChatRoom::send_where(const Message& msg, MemberId skip, MemberId below) {
   release_joins();
   Message crlf;  // made at most once, and only when some member needs it
   for (Member& m : members_) {
-    if (m.id != from.id) m.peer->send(m.crlf ? with_crlf(msg, crlf) : msg);
+    if (m.id != skip && m.id < below) m.peer->send(m.crlf ? with_crlf(msg, crlf) : msg);
   }
 }
 
 void ChatRoom::send_all(const Message& msg) {
-  release_joins();
-  Message crlf;
-  for (Member& m : members_)
-    m.peer->send(m.crlf ? with_crlf(msg, crlf) : msg);
+  send_where(msg, 0, no_member_after);
 }
 
 void ChatRoom::set_crlf(MemberId id) {
@@ -101,15 +102,67 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
   // Straight to the newcomer, not through send_to(): held notices are all about members who came before
   // it or after it, never owed to it before its welcome.
   member.peer->send(make_message(scratch_));
-  if (joining_) {
-    if (join_ends_.empty()) first_joiner_ = id;
-    join_notices_.append("* ").append(member.name).append(" joined\n");
-    join_ends_.push_back(join_notices_.size());
+  if (options_.announce_after > RoomClock::duration::zero()) {
+    member.announced = false;
+    unannounced_.emplace_back(id, now_);
     return id;
   }
-  scratch_.assign("* ").append(member.name).append(" joined");
-  send_others(member, make_message(scratch_));
+  announce_join(member);
   return id;
+}
+
+void ChatRoom::announce_join(Member& member) {
+  member.announced = true;
+  if (counted_for_summary(summary_joined_)) return;
+  // A batch holds the newest members' notices only: one announced late goes out on its own.
+  if (joining_ && options_.announce_after == RoomClock::duration::zero()) {
+    if (join_ends_.empty()) first_joiner_ = member.id;
+    join_notices_.append("* ").append(member.name).append(" joined\n");
+    join_ends_.push_back(join_notices_.size());
+    return;
+  }
+  // Only those who were there before it: the ones who came since counted it in their welcome.
+  scratch_.assign("* ").append(member.name).append(" joined");
+  send_where(make_message(scratch_), member.id, member.id);
+}
+
+bool ChatRoom::counted_for_summary(std::size_t& counter) {
+  if (options_.big_room == 0 || members_.size() <= options_.big_room) return false;
+  if (summary_joined_ == 0 && summary_left_ == 0) summary_since_ = now_;
+  ++counter;
+  return true;
+}
+
+void ChatRoom::tick(RoomClock::time_point now) {
+  // Members who joined before the room's first tick count their second from it.
+  if (now_ == RoomClock::time_point{}) {
+    for (auto& pending : unannounced_)
+      pending.second = now;
+  }
+  now_ = now;
+  if (shutting_down_ || options_.raw) return;
+  // Newcomers are announced in order of joining; those that spoke or left already are skipped.
+  while (!unannounced_.empty() && now - unannounced_.front().second >= options_.announce_after) {
+    Member* member = find(unannounced_.front().first);
+    unannounced_.pop_front();
+    if (member != nullptr && !member->announced) announce_join(*member);
+  }
+  if ((summary_joined_ != 0 || summary_left_ != 0) && now - summary_since_ >= options_.summary_every) {
+    send_summary();
+  }
+}
+
+void ChatRoom::send_summary() {
+  scratch_.assign("* ");
+  if (summary_joined_ != 0) scratch_.append(format_count(summary_joined_)).append(" joined");
+  if (summary_joined_ != 0 && summary_left_ != 0) scratch_.append(", ");
+  if (summary_left_ != 0) scratch_.append(format_count(summary_left_)).append(" left");
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(options_.summary_every).count();
+  scratch_.append(" in the last ").append(std::to_string(seconds)).append(" s — ");
+  scratch_.append(format_count(members_.size())).append(" online");
+  summary_joined_ = 0;
+  summary_left_ = 0;
+  send_all(make_message(scratch_));
 }
 
 void ChatRoom::begin_joins() noexcept {
@@ -149,8 +202,10 @@ void ChatRoom::leave(MemberId id, std::string_view reason) {
   const std::size_t pos = it->second;
 
   Message notice;
-  if (!options_.raw && !shutting_down_) {
-    const Member& m = members_[pos];
+  // A newcomer that leaves before it was announced leaves unannounced too; in a big room, it is counted.
+  const Member& leaving = members_[pos];
+  if (!options_.raw && !shutting_down_ && leaving.announced && !counted_for_summary(summary_left_)) {
+    const Member& m = leaving;
     scratch_.assign("* ").append(m.name).append(" left");
     if (!reason.empty()) {
       scratch_.append(" (");
@@ -197,6 +252,8 @@ LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
   }
 
   if (line.empty()) return LineResult::keep_open;
+  // A newcomer that speaks is announced first: the others learn who it is before they read it.
+  if (!member->announced) announce_join(*member);
   if (line.front() == '/') {
     line.remove_prefix(1);
     if (line.empty() || line.front() != '/') {

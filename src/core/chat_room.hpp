@@ -1,7 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -22,10 +24,21 @@ class ChatPeer {
   virtual void send(const Message& msg) = 0;
 };
 
+/// The room's clock: time is passed in (ChatRoom::tick), never read.
+using RoomClock = std::chrono::steady_clock;
+
 /// How a chat room behaves.
 struct ChatRoomOptions {
   bool raw = false;             ///< relay lines unchanged: no names, notices or commands
   std::size_t max_line = 4096;  ///< for the "line too long" reply
+  /// A newcomer's "* NAME joined" waits this long, or until its first line; one that leaves before is
+  /// never announced, nor its leaving (a connection that comes and goes costs the room nothing).
+  /// Zero: announced at once.
+  RoomClock::duration announce_after{};
+  /// Above this many members, joins and leaves are counted and told in one summary per summary_every
+  /// ("* 212 joined, 3 left in the last 10 s — 1,240 online"). Zero: never.
+  std::size_t big_room = 0;
+  RoomClock::duration summary_every = std::chrono::seconds(10);  ///< whole seconds
 };
 
 /// What the caller does after a line.
@@ -72,6 +85,10 @@ class ChatRoom {
   /// Sends the member one line of its own, such as "! slow down: …". Unknown ids are ignored.
   void tell(MemberId id, std::string_view text);
 
+  /// Moves the room's clock to now (called a few times a second by the server): announces the newcomers
+  /// that have waited announce_after and sends a big room's summary when it is due.
+  void tick(RoomClock::time_point now);
+
   /// Sends "* server shutting down" to every member; later leaves are silent.
   void broadcast_shutdown();
 
@@ -90,13 +107,19 @@ class ChatRoom {
     std::uint64_t guest;      // the N it joined as: guest-N stays its own after a /nick
     std::string quit_reason;  // sanitized reason given with /quit
     bool quit = false;
-    bool crlf = false;  // gets "\r\n" line endings
+    bool crlf = false;      // gets "\r\n" line endings
+    bool announced = true;  // its "joined" went out (or was counted): its leaving is told too
   };
 
   /// Sends the notices a batch holds back. Called before anything else the room sends, so that nothing
   /// overtakes them: a newcomer's reader may already run inside the batch, and its /nick must follow its
   /// "joined".
   void release_joins() noexcept;
+  /// Tells the others that member joined: at once, into a batch, or counted for a big room's summary.
+  void announce_join(Member& member);
+  /// Counts a join or leave for the summary instead of a notice, when the room is big.
+  bool counted_for_summary(std::size_t& counter);
+  void send_summary();
   Member* find(MemberId id);
   const Member* find(MemberId id) const;
   // Every send of the room goes through these three (release_joins() first), but a newcomer's welcome.
@@ -104,6 +127,9 @@ class ChatRoom {
   void send_to(Member& member, const Message& msg);
   void send_others(const Member& from, const Message& msg);
   void send_all(const Message& msg);
+  /// Sends msg to the members other than skip that joined before below (ids count up with joins).
+  void send_where(const Message& msg, MemberId skip, MemberId below);
+  static constexpr MemberId no_member_after = ~MemberId{0};
   LineResult handle_command(Member& member, std::string_view command, std::string_view arg);
   /// Sends "<NAME> " + around + text + around to the others: around is "" for a chat line, "*" for /me.
   void relay(const Member& from, std::string_view text, std::string_view around);
@@ -126,6 +152,11 @@ class ChatRoom {
   std::vector<std::size_t> join_ends_;  // where each newcomer's notice ends in join_notices_
   MemberId first_joiner_ = 0;           // id of the batch's first newcomer; ids count up by one
   bool joining_ = false;
+  std::deque<std::pair<MemberId, RoomClock::time_point>> unannounced_;  // in order of joining
+  RoomClock::time_point now_{};                                         // the last tick()
+  std::size_t summary_joined_ = 0;                                      // counted since the last summary
+  std::size_t summary_left_ = 0;
+  RoomClock::time_point summary_since_{};  // when the first of them was counted
   MemberId next_id_ = 1;
   std::uint64_t next_guest_ = 1;
   bool shutting_down_ = false;

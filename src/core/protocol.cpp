@@ -41,6 +41,13 @@ std::string slow_down_notice(double rate) {
   return "! slow down: more than " + shortest(rate) + " lines/s, reading paused";
 }
 
+std::string format_count(std::size_t n) {
+  std::string digits = std::to_string(n);
+  for (std::size_t i = digits.size(); i > 3; i -= 3)
+    digits.insert(i - 3, 1, ',');
+  return digits;
+}
+
 std::string format_bytes(std::size_t bytes) {
   if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
   static constexpr const char* units[] = {"KiB", "MiB", "GiB"};

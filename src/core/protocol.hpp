@@ -24,6 +24,9 @@ std::string idle_notice(double seconds);
 /// "! slow down: more than 100 lines/s, reading paused", told once to a client the --rate limit paces.
 std::string slow_down_notice(double rate);
 
+/// A count for people, thousands grouped: "7", "1,240", "12,000".
+std::string format_count(std::size_t n);
+
 /// A byte count for people: "512 bytes", "64 KiB", "1 MiB", "1.5 MiB".
 std::string format_bytes(std::size_t bytes);
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "core/chat_room.hpp"
+
 namespace dschat {
 
 /// How a server handles its clients (README).
@@ -31,9 +33,14 @@ struct ServeOptions {
   std::chrono::milliseconds message_pause{100};
   std::size_t max_clients = 10000;
   double idle_timeout = 0;  ///< seconds a client may stay silent before it is closed, 0 = never
+  /// Chat: above this many members joins and leaves are told as a summary every 10 s; 0 = never.
+  std::size_t big_room = 100;
   bool raw = false;
   bool verbose = false;
 };
+
+/// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).
+inline constexpr std::chrono::seconds announce_after{1};
 
 /// echo for once and threaded, chat for async.
 constexpr Service default_service(ServeMode mode) noexcept {
@@ -62,6 +69,16 @@ constexpr double rate_of(const ServeOptions& options) noexcept {
 /// The port the options ask for, or the mode's default.
 constexpr std::uint16_t port_of(const ServeOptions& options) noexcept {
   return options.port.value_or(default_port(options.mode));
+}
+
+/// The chat room the options ask for.
+inline ChatRoomOptions room_options(const ServeOptions& options) {
+  ChatRoomOptions room;
+  room.raw = options.raw;
+  room.max_line = options.max_line;
+  room.announce_after = announce_after;
+  room.big_room = options.big_room;
+  return room;
 }
 
 }  // namespace dschat

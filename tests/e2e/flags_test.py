@@ -39,6 +39,7 @@ def test_integer_flags_refuse_negatives_fractions_and_junk():
         ("serve", "--max-line"),
         ("serve", "--mode", "async", "--max-clients"),
         ("serve", "--mode", "async", "--max-queue"),
+        ("serve", "--mode", "async", "--big-room"),
         ("client", "--port"),
         ("chat", "--port"),
         ("threads-demo", "--threads"),
@@ -87,6 +88,9 @@ def test_flags_that_mean_nothing_for_the_mode_are_refused():
         (("serve", "--mode", "async", "--service", "echo", "--raw"), "--raw"),
         (("threaded-server", "--raw"), "--raw"),
         (("async-server", "--service", "echo", "--raw"), "--raw"),
+        (("serve", "--mode", "once", "--big-room", "5"), "--big-room"),
+        (("serve", "--mode", "threaded", "--big-room", "5"), "--big-room"),
+        (("serve", "--mode", "async", "--service", "echo", "--big-room", "5"), "--big-room"),
     ]:
         line = refused(*args, "--port", "0")
         assert flag in line, (args, line)

@@ -42,22 +42,30 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
       shutting_down_(make_message(protocol::shutting_down)),
       acceptor_(listen_on(io_, options.host, port_of(options))),
       accept_loop_(acceptor_, true, log, [this](std::vector<Accepted>& batch) { admit(batch); }),
-      idle_sweep_(io_.get_executor(), options.idle_timeout,
-                  [this](IdleSweep::Clock::time_point cutoff) {
+      idle_sweep_(io_.get_executor(), idle_sweep_period(options.idle_timeout),
+                  [this](PeriodicTimer::Clock::time_point now) {
+                    const auto cutoff = now - clock_seconds(options_.idle_timeout);
                     for (const auto& session : sessions_)
                       session->expire_if_silent_since(cutoff);
                   }),
+      room_clock_(io_.get_executor(), room_tick_period,
+                  [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
       signals_(io_.get_executor()) {
   if (service_of(options) == Service::chat) {
-    room_.emplace(ChatRoomOptions{options.raw, options.max_line});
+    room_.emplace(room_options(options));
     context_.room = &*room_;
   }
 }
 
 ExitCode Server::run() {
   announce_listening(acceptor_);
+  // The room knows the time before the first member joins: a join waits a second to be announced.
+  if (room_) room_->tick(PeriodicTimer::Clock::now());
   accept_loop_.start();
-  idle_sweep_.start();
+  if (options_.idle_timeout > 0) idle_sweep_.start();
+  if (room_) {
+    room_clock_.start();
+  }
   asio::co_spawn(io_, watch_signals(), rethrow);
   io_.run();  // returns once the listener, the signal watcher and every session have finished
   return ExitCode::ok;
@@ -111,6 +119,7 @@ void Server::begin_shutdown(int signal_number) {
                      sessions_.size());
   accept_loop_.stop();
   idle_sweep_.stop();
+  room_clock_.stop();
   std::error_code ignored;
   acceptor_.close(ignored);
   if (room_) {

@@ -16,7 +16,7 @@
 #include "modes/async/session_context.hpp"
 #include "modes/serve_options.hpp"
 #include "net/accept_loop.hpp"
-#include "net/idle_sweep.hpp"
+#include "net/periodic_timer.hpp"
 #include "net/termination_signals.hpp"
 
 namespace dschat::async {
@@ -55,7 +55,8 @@ class Server {
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
-  IdleSweep idle_sweep_;
+  PeriodicTimer idle_sweep_;
+  PeriodicTimer room_clock_;
   TerminationSignals signals_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   bool stopping_ = false;

@@ -22,8 +22,8 @@
 #include "modes/threaded/chat.hpp"
 #include "modes/threaded/echo.hpp"
 #include "net/accept_loop.hpp"
-#include "net/idle_sweep.hpp"
 #include "net/listener.hpp"
+#include "net/periodic_timer.hpp"
 #include "net/termination_signals.hpp"
 
 namespace dschat::threaded {
@@ -42,18 +42,21 @@ class Server {
         signals_(io_.get_executor()),
         acceptor_(listen_on(io_, options.host, port_of(options))),
         accept_loop_(acceptor_, false, log, [this](std::vector<Accepted>& batch) { admit(batch); }),
-        idle_sweep_(io_.get_executor(), options.idle_timeout, [this](IdleSweep::Clock::time_point cutoff) {
-          for (auto& [id, client] : clients_)
-            client.connection->expire_if_silent_since(cutoff);
-        }) {
+        idle_sweep_(io_.get_executor(), idle_sweep_period(options.idle_timeout),
+                    [this](PeriodicTimer::Clock::time_point now) {
+                      const auto cutoff = now - clock_seconds(options_.idle_timeout);
+                      for (auto& [id, client] : clients_)
+                        client.connection->expire_if_silent_since(cutoff);
+                    }),
+        room_clock_(io_.get_executor(), room_tick_period,
+                    [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }) {
     // Asio gives a context its reactor (an epoll and an eventfd) with its first socket: make that happen
     // now, not when a burst of clients has used up the descriptors and the first of them would be refused.
     asio::ip::tcp::socket probe(sockets_);
     probe.open(acceptor_.local_endpoint().protocol());
     if (service_of(options) == Service::chat) {
       // Leave notices are written through from this thread, a batch of them at a time.
-      room_.emplace(ChatRoomOptions{options.raw, options.max_line},
-                    [this] { asio::post(io_, [this] { room_->flush_deferred(); }); });
+      room_.emplace(room_options(options), [this] { asio::post(io_, [this] { room_->flush_deferred(); }); });
     }
   }
 
@@ -72,8 +75,13 @@ class Server {
   ExitCode run() {
     announce_listening(acceptor_);
     wait_for_signal();
+    // The room knows the time before the first member joins: a join waits a second to be announced.
+    if (room_) room_->tick(PeriodicTimer::Clock::now());
     accept_loop_.start();
-    idle_sweep_.start();
+    if (options_.idle_timeout > 0) idle_sweep_.start();
+    if (room_) {
+      room_clock_.start();
+    }
     io_.run();
     return ExitCode::ok;
   }
@@ -174,6 +182,7 @@ class Server {
     stopping_ = true;
     accept_loop_.stop();
     idle_sweep_.stop();
+    room_clock_.stop();
     std::error_code ignored;
     acceptor_.close(ignored);
     if (room_) room_->broadcast_shutdown();
@@ -197,7 +206,8 @@ class Server {
   TerminationSignals signals_;  // constructed before any client thread starts
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
-  IdleSweep idle_sweep_;
+  PeriodicTimer idle_sweep_;
+  PeriodicTimer room_clock_;
   asio::steady_timer deadline_{io_};
   std::optional<SharedRoom> room_;
   std::unordered_map<std::uint64_t, Client> clients_;  // after all its threads use: they are joined first

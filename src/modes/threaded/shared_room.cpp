@@ -63,6 +63,12 @@ std::string SharedRoom::leave(ChatRoom::MemberId id, std::string_view reason) {
   return name;
 }
 
+void SharedRoom::tick(RoomClock::time_point now) {
+  const std::scoped_lock lock(mutex_);
+  room_.tick(now);
+  schedule_flush();
+}
+
 void SharedRoom::broadcast_shutdown() {
   std::unique_lock lock(mutex_);
   room_.broadcast_shutdown();

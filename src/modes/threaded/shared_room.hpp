@@ -56,6 +56,9 @@ class SharedRoom {
   /// write for all their notices. Its own output is the caller's to finish.
   std::string leave(ChatRoom::MemberId id, std::string_view reason);
 
+  /// Takes the lock. Moves the room's clock (ChatRoom::tick); what it sends goes out with the next pass.
+  void tick(RoomClock::time_point now);
+
   /// Takes the lock. Tells every member the server is shutting down and writes it through.
   void broadcast_shutdown();
 
