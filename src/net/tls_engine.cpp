@@ -344,6 +344,11 @@ std::size_t TlsEngine::read_plaintext(std::span<char> buffer) {
   return total;
 }
 
+bool TlsEngine::plaintext_pending() const noexcept {
+  if (impl_->state != TlsState::open && impl_->state != TlsState::handshaking) return false;
+  return impl_->in_at < impl_->in.size() || SSL_has_pending(impl_->ssl.get()) == 1;
+}
+
 void TlsEngine::write_plaintext(std::string_view bytes) {
   if (impl_->shutdown_sent) return;
   switch (impl_->state) {

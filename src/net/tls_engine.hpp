@@ -24,6 +24,10 @@ enum class TlsState {
 /// read_plaintext() and write_plaintext(). Nothing here touches a socket, a clock or a thread; an engine is
 /// used by one thread at a time. Idle (nothing buffered), it holds only OpenSSL's session state: its own
 /// buffers are released as soon as they are drained.
+///
+/// The loop around it: on readable, read the socket into feed_ciphertext() (or feed_eof() at end of
+/// stream), then call read_plaintext() until it returns 0 and look at state(); after every call, write
+/// take_ciphertext() to the socket (handshake messages and alerts come out of reads too).
 class TlsEngine {
  public:
   /// A server session for one accepted connection.
@@ -54,6 +58,10 @@ class TlsEngine {
   /// Decrypts into buffer what has arrived; returns how many bytes (0 when nothing is ready for now, or
   /// at the end of the stream: see state()).
   std::size_t read_plaintext(std::span<char> buffer);
+
+  /// True when read_plaintext() may return bytes without more ciphertext: call it before waiting for the
+  /// socket again (after pausing reads for --rate, say).
+  bool plaintext_pending() const noexcept;
 
   /// Encrypts bytes for the peer; before the handshake is complete they wait in the engine. Ignored once
   /// the session is failed or shut down.

@@ -221,6 +221,22 @@ TEST_CASE("TlsEngine::client with the system CAs refuses a self-signed certifica
   CHECK(client.error() == "certificate verify failed: self-signed certificate");
 }
 
+TEST_CASE("TlsEngine::plaintext_pending says whether a read can give more without the socket") {
+  Session session(client_context(TlsClientOptions::Verify::insecure));
+  CHECK_FALSE(session.server.plaintext_pending());
+  session.client.write_plaintext("first record\n");
+  std::string records = session.client.take_ciphertext();
+  session.client.write_plaintext("second\n");
+  records += session.client.take_ciphertext();
+  session.server.feed_ciphertext(records);
+  CHECK(session.server.plaintext_pending());
+  std::array<char, 5> buffer{};
+  CHECK(session.server.read_plaintext(buffer) == 5);
+  CHECK(session.server.plaintext_pending());  // the rest of the first record, and the second
+  CHECK(read_all(session.server) == " record\nsecond\n");
+  CHECK_FALSE(session.server.plaintext_pending());
+}
+
 TEST_CASE("TlsEngine::shutdown sends one close_notify and the peer sees a clean close") {
   Session session(client_context(TlsClientOptions::Verify::insecure));
   session.client.write_plaintext("last line\nno newline");
