@@ -51,7 +51,6 @@ Fingerprint fingerprint_of(X509* cert) {
 }  // namespace
 
 struct TlsEngine::Impl {
-  std::unique_ptr<SSL, FreeSsl> ssl;
   bool server = false;
   std::string in;  // ciphertext fed and not yet read by OpenSSL, from in_at on
   std::size_t in_at = 0;
@@ -66,7 +65,8 @@ struct TlsEngine::Impl {
   std::string host;
   bool pinned = false;
   Fingerprint pin{};
-  std::string pin_error;  // set by the verify callback
+  std::string pin_error;              // set by the verify callback
+  std::unique_ptr<SSL, FreeSsl> ssl;  // last, so that it goes first: its BIO points into this object
 
   void check_first_byte(std::string_view bytes);
   void advance();
@@ -165,9 +165,10 @@ void TlsEngine::Impl::fail(std::string why) {
 }
 
 void TlsEngine::Impl::fail_from_openssl(int ssl_error, std::string_view during) {
-  const long verify = SSL_get_verify_result(ssl.get());
   if (!pin_error.empty()) return fail(pin_error);
-  if (verify != X509_V_OK) {
+  // Without SSL_VERIFY_PEER (--tls-insecure) OpenSSL still records a verify result, but ignores it.
+  const long verify = SSL_get_verify_result(ssl.get());
+  if ((SSL_get_verify_mode(ssl.get()) & SSL_VERIFY_PEER) != 0 && verify != X509_V_OK) {
     std::string why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
     if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
       why += " (expected " + host + ")";

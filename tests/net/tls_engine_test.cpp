@@ -212,6 +212,17 @@ TEST_CASE("TlsEngine::client checks the host name against the certificate") {
   CHECK(refused("10.0.0.1") == "certificate verify failed: IP address mismatch (expected 10.0.0.1)");
 }
 
+TEST_CASE("TlsEngine::client with --tls-insecure blames a damaged handshake, not the certificate") {
+  TlsEngine server = TlsEngine::server(server_context());
+  TlsEngine client = TlsEngine::client(client_context(TlsClientOptions::Verify::insecure), "localhost");
+  server.feed_ciphertext(client.take_ciphertext());
+  std::string flight = server.take_ciphertext();
+  flight.back() = static_cast<char>(flight.back() ^ 1);  // inside the server's encrypted Finished
+  client.feed_ciphertext(flight);
+  CHECK(client.state() == TlsState::failed);
+  CHECK(client.error().rfind("TLS handshake failed: ", 0) == 0);
+}
+
 TEST_CASE("TlsEngine::client with the system CAs refuses a self-signed certificate") {
   const TlsContext system = client_context(TlsClientOptions::Verify::system);
   TlsEngine server = TlsEngine::server(server_context());
