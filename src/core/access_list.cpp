@@ -180,7 +180,9 @@ void AccessList::add_list(std::string_view list, std::string_view flag) {
 }
 
 void AccessList::add_file_text(std::string_view text, std::string_view origin) {
-  std::size_t start = 0;
+  // A file saved by a Windows editor may start with a UTF-8 byte order mark.
+  constexpr std::string_view bom = "\xEF\xBB\xBF";
+  std::size_t start = text.substr(0, bom.size()) == bom ? bom.size() : 0;
   for (std::size_t line = 1; start < text.size(); ++line) {
     auto end = text.find('\n', start);
     if (end == std::string_view::npos) end = text.size();

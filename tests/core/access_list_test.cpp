@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -240,6 +241,13 @@ TEST_CASE("AccessList::add_file_text") {
   REQUIRE(list.networks().size() == 3);
   CHECK(list.networks()[1] == network("::1"));
   CHECK(list.networks()[2] == network("192.168.1.0/24"));
+
+  AccessList bom;
+  bom.add_file_text(
+      "\xEF\xBB\xBF"
+      "10.0.0.0/8\r\n",
+      "--allow-file windows");
+  CHECK(bom.networks() == std::vector<IpNetwork>{network("10.0.0.0/8")});
 
   AccessList empty;
   empty.add_file_text("", "--deny-file none");
