@@ -60,13 +60,6 @@ int no_password(char*, int, int, void*) {
   return -1;
 }
 
-Fingerprint fingerprint_of(X509* cert) {
-  Fingerprint out{};
-  unsigned size = 0;
-  X509_digest(cert, EVP_sha256(), out.data(), &size);
-  return out;
-}
-
 std::string pem_of(X509* cert) {
   Bio bio(BIO_new(BIO_s_mem()));
   PEM_write_bio_X509(bio.get(), cert);
@@ -156,6 +149,13 @@ int hex_value(char c) {
 
 }  // namespace
 
+Fingerprint certificate_fingerprint(X509* cert) {
+  Fingerprint out{};
+  unsigned size = 0;
+  X509_digest(cert, EVP_sha256(), out.data(), &size);
+  return out;
+}
+
 std::string format_fingerprint(const Fingerprint& fingerprint) {
   static constexpr char hex[] = "0123456789abcdef";
   std::string out = "SHA256:";
@@ -202,7 +202,7 @@ TlsContext TlsContext::server_from_files(const std::string& cert_file, const std
   use_key(ctx.get(), key_text, key_file, cert_file);
   TlsContext out(ctx.release(), true);
   X509* leaf = SSL_CTX_get0_certificate(out.native());
-  out.fingerprint_ = fingerprint_of(leaf);
+  out.fingerprint_ = certificate_fingerprint(leaf);
   out.certificate_pem_ = pem_of(leaf);
   return out;
 }
@@ -216,7 +216,7 @@ TlsContext TlsContext::server_ephemeral() {
       SSL_CTX_use_PrivateKey(ctx.get(), key.get()) != 1)
     fail("cannot use the ephemeral certificate: " + openssl_reason());
   TlsContext out(ctx.release(), true);
-  out.fingerprint_ = fingerprint_of(cert.get());
+  out.fingerprint_ = certificate_fingerprint(cert.get());
   out.certificate_pem_ = pem_of(cert.get());
   return out;
 }

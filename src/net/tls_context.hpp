@@ -7,6 +7,7 @@
 
 // OpenSSL's types, so that this header does not pull in OpenSSL's.
 struct ssl_ctx_st;
+struct x509_st;
 
 namespace dschat {
 
@@ -15,6 +16,9 @@ using Fingerprint = std::array<unsigned char, 32>;
 
 /// "SHA256:" and 64 lowercase hex digits.
 std::string format_fingerprint(const Fingerprint& fingerprint);
+
+/// The SHA-256 digest of cert's DER form.
+Fingerprint certificate_fingerprint(x509_st* cert);
 
 /// Parses "SHA256:" and 64 hex digits, either case, pairs optionally separated by ':' (as openssl x509
 /// -fingerprint prints them); throws UsageError "bad --tls-fingerprint: ..." otherwise.

@@ -41,11 +41,9 @@ bool is_ip_literal(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), bytes) == 1 || inet_pton(AF_INET6, host.c_str(), bytes) == 1;
 }
 
-Fingerprint fingerprint_of(X509* cert) {
-  Fingerprint out{};
-  unsigned size = 0;
-  X509_digest(cert, EVP_sha256(), out.data(), &size);
-  return out;
+std::string pin_mismatch(const Fingerprint& seen, const Fingerprint& pin) {
+  return "certificate fingerprint " + format_fingerprint(seen) + " does not match the pinned " +
+         format_fingerprint(pin);
 }
 
 }  // namespace
@@ -144,13 +142,12 @@ int verify_pinned(int, X509_STORE_CTX* store) {
   if (X509_STORE_CTX_get_error_depth(store) != 0) return 1;
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* impl = static_cast<TlsEngine::Impl*>(SSL_get_app_data(ssl));
-  const Fingerprint seen = fingerprint_of(X509_STORE_CTX_get_current_cert(store));
+  const Fingerprint seen = certificate_fingerprint(X509_STORE_CTX_get_current_cert(store));
   if (seen == impl->pin) {
     X509_STORE_CTX_set_error(store, X509_V_OK);
     return 1;
   }
-  impl->pin_error = "certificate fingerprint " + format_fingerprint(seen) + " does not match the pinned " +
-                    format_fingerprint(impl->pin);
+  impl->pin_error = pin_mismatch(seen, impl->pin);
   X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
   return 0;
 }
@@ -204,10 +201,9 @@ bool TlsEngine::Impl::pin_matches() {
     fail("the server sent no certificate");
     return false;
   }
-  const Fingerprint seen = fingerprint_of(cert);
+  const Fingerprint seen = certificate_fingerprint(cert);
   if (seen == pin) return true;
-  fail("certificate fingerprint " + format_fingerprint(seen) + " does not match the pinned " +
-       format_fingerprint(pin));
+  fail(pin_mismatch(seen, pin));
   return false;
 }
 
