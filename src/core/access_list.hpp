@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <compare>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ class IpAddress {
 
   /// Equal when the bytes are equal.
   friend bool operator==(const IpAddress&, const IpAddress&) = default;
+
+  /// Ordered by the 16 bytes, so that an address can key a std::map (--max-per-ip).
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
 
  private:
   Bytes bytes_{};

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -92,6 +93,19 @@ TEST_CASE("IpAddress::v4 and IpAddress::v6 take bytes as Asio gives them") {
   CHECK(IpAddress::v4({192, 168, 1, 2}) == address("192.168.1.2"));
   CHECK(IpAddress::v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 192, 168, 1, 2}) == address("192.168.1.2"));
   CHECK(IpAddress::v6({0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}) == address("fe80::1"));
+}
+
+TEST_CASE("IpAddress ordering keys a map by address") {
+  std::map<IpAddress, int> connections;
+  ++connections[address("10.0.0.1")];
+  ++connections[address("::ffff:10.0.0.1")];
+  ++connections[address("::1")];
+  ++connections[address("10.0.0.2")];
+  CHECK(connections.size() == 3);
+  CHECK(connections[address("10.0.0.1")] == 2);
+  CHECK(address("10.0.0.1") < address("10.0.0.2"));
+  CHECK(address("::1") < address("10.0.0.1"));  // ::1 sorts before ::ffff:0:0
+  CHECK(address("10.0.0.1") < address("fe80::1"));
 }
 
 TEST_CASE("IpNetwork::parse and IpNetwork::to_string") {
