@@ -51,8 +51,10 @@ class TlsContext {
   /// A client context; throws Error when the CA file cannot be loaded.
   static TlsContext client(const TlsClientOptions& options);
 
+  /// Movable, not copyable; the move keeps the OpenSSL object where it is.
   TlsContext(TlsContext&&) noexcept;
   TlsContext& operator=(TlsContext&&) noexcept;
+  /// Frees the OpenSSL object (an SSL_CTX lives on while engines use it).
   ~TlsContext();
 
   /// True for a server context.

@@ -37,8 +37,10 @@ class TlsEngine {
   /// the certificate's IP addresses).
   static TlsEngine client(const TlsContext& context, std::string_view host);
 
+  /// Movable, not copyable; the move keeps the OpenSSL object where it is.
   TlsEngine(TlsEngine&&) noexcept;
   TlsEngine& operator=(TlsEngine&&) noexcept;
+  /// Frees the session; sends nothing (call shutdown() first for a close_notify).
   ~TlsEngine();
 
   /// Hands over bytes read from the socket, and goes on with the handshake. A server whose client's first
