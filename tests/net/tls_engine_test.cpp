@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -134,6 +135,21 @@ TEST_CASE("TlsEngine: a handshake and a line each way, whatever the cut") {
     CAPTURE(at);
     exchange(client_ctx, {.at = at});
   }
+}
+
+TEST_CASE("TlsEngine outlives the TlsContexts it was made from") {
+  std::optional<TlsContext> server_ctx = TlsContext::server_ephemeral();
+  std::optional<TlsContext> client_ctx = TlsContext::client({.verify = TlsClientOptions::Verify::fingerprint,
+                                                             .ca_file = {},
+                                                             .fingerprint = server_ctx->fingerprint()});
+  TlsEngine server = TlsEngine::server(*server_ctx);
+  TlsEngine client = TlsEngine::client(*client_ctx, "localhost");
+  server_ctx.reset();
+  client_ctx.reset();
+  client.write_plaintext("still here\n");
+  pump(client, server);
+  CHECK(client.state() == TlsState::open);
+  CHECK(read_all(server) == "still here\n");
 }
 
 TEST_CASE("TlsEngine: TLS 1.3 by default, TLS 1.2 still accepted") {
