@@ -5,10 +5,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
-#include <cstring>
-
 #include "core/error.hpp"
+#include "net/tls_buffers.hpp"
 
 namespace dschat {
 namespace {
@@ -50,10 +48,7 @@ std::string pin_mismatch(const Fingerprint& seen, const Fingerprint& pin) {
 
 struct TlsEngine::Impl {
   bool server = false;
-  std::string in;  // ciphertext fed and not yet read by OpenSSL, from in_at on
-  std::size_t in_at = 0;
-  bool eof = false;
-  std::string out;      // ciphertext for the socket
+  TlsBuffers buffers;
   std::string pending;  // plaintext written before the handshake was complete
   bool first_byte_seen = false;
   bool handshake_done = false;
@@ -64,78 +59,17 @@ struct TlsEngine::Impl {
   bool pinned = false;
   Fingerprint pin{};
   std::string pin_error;              // set by the verify callback
-  std::unique_ptr<SSL, FreeSsl> ssl;  // last, so that it goes first: its BIO points into this object
+  std::unique_ptr<SSL, FreeSsl> ssl;  // last, so that it goes first: its BIO points to buffers
 
   void check_first_byte(std::string_view bytes);
   void advance();
   bool pin_matches();
   void fail(std::string why);
   void fail_from_openssl(int ssl_error, std::string_view during);
-  bool at_eof() const noexcept { return eof && in_at == in.size(); }
   void write(std::string_view bytes);
 };
 
 namespace {
-
-// A BIO that reads from Impl::in and appends to Impl::out: buffers the engine owns, so that they can be
-// released whenever they are drained (a memory BIO keeps its largest size for the life of the session).
-int bio_write(BIO* bio, const char* data, int size) {
-  auto* impl = static_cast<TlsEngine::Impl*>(BIO_get_data(bio));
-  BIO_clear_retry_flags(bio);
-  impl->out.append(data, static_cast<std::size_t>(size));
-  return size;
-}
-
-int bio_read(BIO* bio, char* data, int size) {
-  auto* impl = static_cast<TlsEngine::Impl*>(BIO_get_data(bio));
-  BIO_clear_retry_flags(bio);
-  const std::size_t available = impl->in.size() - impl->in_at;
-  if (available == 0) {
-    if (impl->eof) return 0;
-    BIO_set_retry_read(bio);
-    return -1;
-  }
-  const std::size_t n = std::min(available, static_cast<std::size_t>(size));
-  std::memcpy(data, impl->in.data() + impl->in_at, n);
-  impl->in_at += n;
-  if (impl->in_at == impl->in.size()) {
-    std::string().swap(impl->in);
-    impl->in_at = 0;
-  }
-  return static_cast<int>(n);
-}
-
-long bio_ctrl(BIO* bio, int command, long, void*) {
-  auto* impl = static_cast<TlsEngine::Impl*>(BIO_get_data(bio));
-  switch (command) {
-    case BIO_CTRL_FLUSH:
-      return 1;
-    case BIO_CTRL_PENDING:
-      return static_cast<long>(impl->in.size() - impl->in_at);
-    case BIO_CTRL_EOF:
-      return impl->at_eof() ? 1 : 0;
-    default:
-      return 0;
-  }
-}
-
-int bio_create(BIO* bio) {
-  BIO_set_init(bio, 1);
-  return 1;
-}
-
-const BIO_METHOD* engine_bio_method() {
-  // Made once and kept for the life of the process.
-  static BIO_METHOD* const method = [] {
-    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "dschat TLS engine");
-    BIO_meth_set_write(m, bio_write);
-    BIO_meth_set_read(m, bio_read);
-    BIO_meth_set_ctrl(m, bio_ctrl);
-    BIO_meth_set_create(m, bio_create);
-    return m;
-  }();
-  return method;
-}
 
 // Compares the server's own certificate with the pinned fingerprint; the chain above it is ignored.
 int verify_pinned(int, X509_STORE_CTX* store) {
@@ -172,7 +106,7 @@ void TlsEngine::Impl::fail_from_openssl(int ssl_error, std::string_view during) 
     return fail(std::move(why));
   }
   const unsigned long code = ERR_peek_last_error();
-  if (at_eof() && (code == 0 || ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+  if (buffers.at_eof() && (code == 0 || ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
     if (handshake_done) {
       state = TlsState::truncated;
       ERR_clear_error();
@@ -221,7 +155,7 @@ void TlsEngine::Impl::advance() {
     return;
   }
   const int ssl_error = SSL_get_error(ssl.get(), result);
-  if ((ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) && !at_eof()) return;
+  if ((ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) && !buffers.at_eof()) return;
   fail_from_openssl(ssl_error, "handshake");
 }
 
@@ -247,12 +181,11 @@ std::unique_ptr<TlsEngine::Impl> make_impl(const TlsContext& context) {
   auto impl = std::make_unique<TlsEngine::Impl>();
   impl->server = context.is_server();
   impl->ssl.reset(SSL_new(context.native()));
-  BIO* bio = impl->ssl ? BIO_new(engine_bio_method()) : nullptr;
+  BIO* bio = impl->ssl ? buffers_bio(impl->buffers) : nullptr;
   if (bio == nullptr) {
     ERR_clear_error();
     throw Error("cannot create a TLS session");
   }
-  BIO_set_data(bio, impl.get());
   // One BIO for both directions: SSL_set_bio then takes one reference, the only one.
   SSL_set_bio(impl->ssl.get(), bio, bio);
   SSL_set_app_data(impl->ssl.get(), impl.get());
@@ -299,23 +232,23 @@ void TlsEngine::feed_ciphertext(std::string_view bytes) {
   if (impl_->state == TlsState::failed || bytes.empty()) return;
   impl_->check_first_byte(bytes);
   if (impl_->state == TlsState::failed) return;
-  impl_->in.append(bytes);
+  impl_->buffers.feed(bytes);
   impl_->advance();
 }
 
 void TlsEngine::feed_eof() {
-  impl_->eof = true;
+  impl_->buffers.eof = true;
   impl_->advance();
 }
 
 std::string TlsEngine::take_ciphertext() {
   std::string bytes;
-  bytes.swap(impl_->out);
+  bytes.swap(impl_->buffers.out);
   return bytes;
 }
 
 bool TlsEngine::wants_write() const noexcept {
-  return !impl_->out.empty();
+  return !impl_->buffers.out.empty();
 }
 
 std::size_t TlsEngine::read_plaintext(std::span<char> buffer) {
@@ -333,7 +266,7 @@ std::size_t TlsEngine::read_plaintext(std::span<char> buffer) {
     const int ssl_error = SSL_get_error(impl_->ssl.get(), result);
     if (ssl_error == SSL_ERROR_ZERO_RETURN) {
       impl_->state = TlsState::closed;
-    } else if (ssl_error != SSL_ERROR_WANT_READ || impl_->at_eof()) {
+    } else if (ssl_error != SSL_ERROR_WANT_READ || impl_->buffers.at_eof()) {
       impl_->fail_from_openssl(ssl_error, "read");
     }
     break;
@@ -343,7 +276,7 @@ std::size_t TlsEngine::read_plaintext(std::span<char> buffer) {
 
 bool TlsEngine::plaintext_pending() const noexcept {
   if (impl_->state != TlsState::open && impl_->state != TlsState::handshaking) return false;
-  return impl_->in_at < impl_->in.size() || SSL_has_pending(impl_->ssl.get()) == 1;
+  return !impl_->buffers.drained() || SSL_has_pending(impl_->ssl.get()) == 1;
 }
 
 void TlsEngine::write_plaintext(std::string_view bytes) {
