@@ -54,10 +54,10 @@ std::string fields(const Parsed& parsed) {
   const HttpRequest& r = parsed.request;
   const auto optional = [](const std::optional<std::string>& value) { return value ? "=" + *value : "-"; };
   return std::to_string(static_cast<int>(parsed.state)) + "|" + std::to_string(parsed.status) + "|" +
-         std::to_string(parsed.used) + "|" + r.method + "|" + r.target + "|" + r.path + "|" + r.host + "|" +
-         optional(r.origin) + "|" + optional(r.websocket_key) + "|" + optional(r.websocket_version) + "|" +
-         std::to_string(r.upgrade_websocket) + std::to_string(r.connection_upgrade) +
-         std::to_string(r.has_body);
+         std::to_string(parsed.used) + "|" + r.method + "|" + r.target + "|" + r.path + "|" + r.version +
+         "|" + r.host + "|" + optional(r.origin) + "|" + optional(r.websocket_key) + "|" +
+         optional(r.websocket_version) + "|" + std::to_string(r.upgrade_websocket) +
+         std::to_string(r.connection_upgrade) + std::to_string(r.has_body);
 }
 
 const std::array<dschat::WebFile, 2> files{
@@ -153,7 +153,8 @@ void check_written(Script& script, std::size_t step) {
   const HttpRequest& r = parsed.request;
   check(parsed.state == HttpParseState::complete && parsed.used == text.size(),
         "written request not complete", text);
-  check(r.method == method && r.target == path + query && r.path == path, "request line changed", text);
+  check(r.method == method && r.target == path + query && r.path == path && r.version == "HTTP/1.1",
+        "request line changed", text);
   check(r.host == host && r.websocket_key == key && r.origin == origin && r.websocket_version == "13",
         "header value changed", text);
   check(r.upgrade_websocket && r.connection_upgrade && !r.has_body, "header flags wrong", text);

@@ -118,6 +118,7 @@ void HttpRequestParser::request_line(std::string_view line) {
   request_.method = method;
   request_.target = target;
   request_.path = target.substr(0, target.find('?'));
+  request_.version = version;
 }
 
 void HttpRequestParser::header_line(std::string_view line) {

@@ -16,6 +16,7 @@ struct HttpRequest {
   std::string method;                            ///< e.g. "GET", case-sensitive as RFC 9110 says
   std::string target;                            ///< the request target as sent, e.g. "/ws?x=1"
   std::string path;                              ///< target without its query
+  std::string version;                           ///< "HTTP/1.0", "HTTP/1.1", … (always HTTP/1.x)
   std::string host;                              ///< the Host header (always present once parsed)
   std::optional<std::string> origin;             ///< the Origin header
   std::optional<std::string> websocket_key;      ///< Sec-WebSocket-Key

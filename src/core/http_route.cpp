@@ -52,7 +52,9 @@ std::string status_line(int status) {
 
 HttpRoute websocket_route(const HttpRequest& request, const HttpPolicy& policy) {
   HttpRoute route;
-  if (!request.upgrade_websocket || !request.connection_upgrade || request.websocket_version != "13") {
+  if (request.version < "HTTP/1.1") {
+    route.status = 400;  // RFC 6455 §4.1: the handshake is an HTTP/1.1 request
+  } else if (!request.upgrade_websocket || !request.connection_upgrade || request.websocket_version != "13") {
     route.status = 426;
   } else if (!request.websocket_key || !websocket_key_valid(*request.websocket_key)) {
     route.status = 400;

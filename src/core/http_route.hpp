@@ -39,7 +39,8 @@ struct HttpRoute {
 inline constexpr std::string_view websocket_path = "/ws";
 
 /// Decides what a complete request gets: a method other than GET 405; a GET with a body 400; on /ws,
-/// no "Upgrade: websocket" with "Connection: upgrade" or a version other than 13: 426, a bad key 400,
+/// HTTP/1.0 400, no "Upgrade: websocket" with "Connection: upgrade" or a version other than 13: 426, a bad
+/// key 400,
 /// an Origin that is missing or not allowed 403 (origin_allowed), else 101; a path of files (the query
 /// is ignored): 200 with that file; anything else 404.
 HttpRoute route_http_request(const HttpRequest& request, const HttpPolicy& policy,

@@ -40,10 +40,10 @@ bool same(const Parsed& a, const Parsed& b) {
   const HttpRequest& x = a.request;
   const HttpRequest& y = b.request;
   return a.state == b.state && a.status == b.status && a.used == b.used && x.method == y.method &&
-         x.target == y.target && x.path == y.path && x.host == y.host && x.origin == y.origin &&
-         x.websocket_key == y.websocket_key && x.websocket_version == y.websocket_version &&
-         x.upgrade_websocket == y.upgrade_websocket && x.connection_upgrade == y.connection_upgrade &&
-         x.has_body == y.has_body;
+         x.target == y.target && x.path == y.path && x.version == y.version && x.host == y.host &&
+         x.origin == y.origin && x.websocket_key == y.websocket_key &&
+         x.websocket_version == y.websocket_version && x.upgrade_websocket == y.upgrade_websocket &&
+         x.connection_upgrade == y.connection_upgrade && x.has_body == y.has_body;
 }
 
 /// Parses stream whole, then checks that it parses the same split at every byte, in two pieces at every
@@ -101,6 +101,7 @@ TEST_CASE("HttpRequestParser::feed reads a browser's WebSocket handshake") {
   CHECK(request.method == "GET");
   CHECK(request.target == "/ws");
   CHECK(request.path == "/ws");
+  CHECK(request.version == "HTTP/1.1");
   CHECK(request.host == "127.0.0.1:8080");
   CHECK(request.origin == "http://127.0.0.1:8080");
   CHECK(request.websocket_key == "dGhlIHNhbXBsZSBub25jZQ==");
@@ -127,6 +128,7 @@ TEST_CASE("HttpRequestParser::feed takes bare LF line ends and skips empty lines
   REQUIRE(parsed.state == HttpParseState::complete);
   CHECK(parsed.request.target == "/app.js?v=2");
   CHECK(parsed.request.path == "/app.js");
+  CHECK(parsed.request.version == "HTTP/1.0");
   CHECK(parsed.request.host == "example.com");
   CHECK_FALSE(parsed.request.origin);
   CHECK_FALSE(parsed.request.upgrade_websocket);

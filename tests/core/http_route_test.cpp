@@ -27,6 +27,7 @@ HttpRequest handshake() {
   HttpRequest request;
   request.method = "GET";
   request.target = request.path = "/ws";
+  request.version = "HTTP/1.1";
   request.host = "chat.example:8080";
   request.origin = "http://chat.example:8080";
   request.websocket_key = "dGhlIHNhbXBsZSBub25jZQ==";
@@ -40,6 +41,7 @@ HttpRequest get(std::string_view path) {
   HttpRequest request;
   request.method = "GET";
   request.target = request.path = std::string(path);
+  request.version = "HTTP/1.1";
   request.host = "chat.example:8080";
   return request;
 }
@@ -103,6 +105,17 @@ TEST_CASE("route_http_request answers 426 to /ws without the upgrade headers or 
   request = handshake();
   request.websocket_version.reset();
   CHECK(status_of(request) == 426);
+}
+
+TEST_CASE("route_http_request answers 400 to a handshake in HTTP/1.0") {
+  HttpRequest request = handshake();
+  request.version = "HTTP/1.0";
+  CHECK(status_of(request) == 400);
+  request.version = "HTTP/1.2";
+  CHECK(status_of(request) == 101);
+  HttpRequest page = get("/");
+  page.version = "HTTP/1.0";
+  CHECK(status_of(page) == 200);
 }
 
 TEST_CASE("route_http_request answers 400 to a missing or malformed key") {
