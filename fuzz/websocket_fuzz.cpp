@@ -6,6 +6,7 @@
 //    close at the end), encoded with ws_client_frame and decoded in chunks: the events must be what a
 //    reference model says, with its own UTF-8 check (by code point value, not by byte ranges).
 // 3. ws_frame_header round trip: the header read back gives opcode, FIN, no mask and the length.
+// 4. ws_line_frames: the raw bytes as a message of lines, one frame per line, joined back with LF.
 
 #include <algorithm>
 #include <array>
@@ -214,6 +215,25 @@ void check_header_round_trip(const std::uint8_t* data, std::size_t size) {
   check(extended == 0 || read >= (extended == 2 ? 126U : 65536U), "header: length not in its shortest form");
 }
 
+/// The lines of text, each a frame whose header gives its length, joined with LF give text back.
+void check_line_frames(std::string_view text) {
+  std::vector<dschat::WsLineFrame> frames;
+  dschat::ws_line_frames(text, frames);
+  std::string joined_lines;
+  for (const auto& frame : frames) {
+    check(frame.line.find('\n') == std::string_view::npos, "line frame holds an LF", frame.line);
+    check(frame.header.view() == dschat::ws_frame_header(WsOpcode::text, frame.line.size()).view(),
+          "line frame header does not match its line", frame.line);
+    check(frame.line.data() >= text.data() &&
+              frame.line.data() + frame.line.size() <= text.data() + text.size(),
+          "line frame copied its line");
+    if (&frame != &frames.front()) joined_lines.push_back('\n');
+    joined_lines.append(frame.line);
+  }
+  const std::string_view expected = text.ends_with('\n') ? text.substr(0, text.size() - 1) : text;
+  check(joined_lines == expected, "line frames do not give the text back", joined_lines);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -235,5 +255,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         joined(decoded) + " vs " + joined(expected));
 
   check_header_round_trip(data + 2, size - 2);
+  check_line_frames(raw);
   return 0;
 }

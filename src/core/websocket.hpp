@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dschat {
 
@@ -135,6 +136,17 @@ struct WsFrameHeader {
 /// The header of a final, unmasked frame of opcode carrying payload_size bytes, so that a server can
 /// send the header and a payload it already holds in one gathered write, without copying the payload.
 WsFrameHeader ws_frame_header(WsOpcode opcode, std::uint64_t payload_size) noexcept;
+
+/// One line of a message as a text frame: its header, and the line's bytes without the LF.
+struct WsLineFrame {
+  WsFrameHeader header;   ///< the frame's header
+  std::string_view line;  ///< the payload: a view into the text given to ws_line_frames
+};
+
+/// Appends to out one text frame per line of text (lines end at LF, which is not sent; a last line
+/// without LF counts too; an empty text gives nothing). A Message may hold several lines (a batch of
+/// join notices), and a WebSocket message is one line: this splits it without copying the text.
+void ws_line_frames(std::string_view text, std::vector<WsLineFrame>& out);
 
 /// A whole final, unmasked server frame: header and payload.
 std::string ws_frame(WsOpcode opcode, std::string_view payload);

@@ -42,6 +42,15 @@ WsFrameHeader ws_frame_header(WsOpcode opcode, std::uint64_t payload_size) noexc
   return header;
 }
 
+void ws_line_frames(std::string_view text, std::vector<WsLineFrame>& out) {
+  while (!text.empty()) {
+    const std::size_t lf = text.find('\n');
+    const std::string_view line = text.substr(0, lf);
+    out.push_back({ws_frame_header(WsOpcode::text, line.size()), line});
+    text.remove_prefix(lf == std::string_view::npos ? text.size() : lf + 1);
+  }
+}
+
 std::string ws_frame(WsOpcode opcode, std::string_view payload) {
   std::string frame(ws_frame_header(opcode, payload.size()).view());
   frame.append(payload);

@@ -314,6 +314,29 @@ TEST_CASE("ws_frame_header uses 2, 4 or 10 bytes, unmasked, FIN set") {
   CHECK(dschat::ws_frame_header(WsOpcode::close, 2).view() == "\x88\x02"sv);
 }
 
+TEST_CASE("ws_line_frames makes one text frame per line, without the LF and without copying") {
+  const std::string text = "* alice joined\n* bob joined\n\nlast";
+  std::vector<dschat::WsLineFrame> frames;
+  dschat::ws_line_frames(text, frames);
+  REQUIRE(frames.size() == 4);
+  CHECK(frames[0].line == "* alice joined");
+  CHECK(frames[0].line.data() == text.data());
+  CHECK(frames[0].header.view() == "\x81\x0E"sv);
+  CHECK(frames[1].line == "* bob joined");
+  CHECK(frames[1].line.data() == text.data() + 15);
+  CHECK(frames[2].line.empty());
+  CHECK(frames[2].header.view() == "\x81\x00"sv);
+  CHECK(frames[3].line == "last");
+  frames.clear();
+  dschat::ws_line_frames("", frames);
+  CHECK(frames.empty());
+  const std::string long_line = std::string(300, 'x') + "\n";
+  dschat::ws_line_frames(long_line, frames);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].header.view() == "\x81\x7E\x01\x2C"sv);
+  CHECK(frames[0].line.size() == 300);
+}
+
 TEST_CASE("ws_frame puts the payload after its header") {
   CHECK(dschat::ws_frame(WsOpcode::text, "hi") == "\x81\x02hi"sv);
   const std::string line(200, 'l');
