@@ -1,0 +1,529 @@
+#include "core/relay.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <utility>
+
+#include "core/nick.hpp"
+
+namespace dschat {
+
+namespace {
+
+using Kind = Envelope::Kind;
+
+/// A roster envelope stays well under NATS's default max_payload.
+constexpr std::size_t roster_chunk = 32 * 1024;
+
+RelayEffect effect(RelayEffect::Kind kind, std::string node) {
+  RelayEffect out;
+  out.kind = kind;
+  out.node = std::move(node);
+  return out;
+}
+
+}  // namespace
+
+std::uint64_t make_relay_epoch(std::uint64_t wall_ms, std::uint16_t random) noexcept {
+  return (wall_ms << 16) | random;
+}
+
+Relay::Relay(RelayConfig config, Clock::time_point now)
+    : node_(std::move(config.node)),
+      epoch_(config.epoch),
+      wall_ms_(config.wall_ms),
+      start_(now),
+      heartbeat_(config.heartbeat),
+      next_heartbeat_(now + config.heartbeat) {}
+
+std::string Relay::guest_name(std::uint64_t id) const {
+  return dschat::guest_name(id) + "@" + node_;
+}
+
+void Relay::join(std::uint64_t id, Clock::time_point now) {
+  Envelope envelope;
+  envelope.kind = Kind::join;
+  envelope.id = id;
+  envelope.name = guest_name(id);
+  const std::uint64_t clock = next_clock(now);
+  self_.members[id] = Member{clock, clock, envelope.name, fold_nick(envelope.name)};
+  envelope.clock = clock;
+  send(std::move(envelope), now);
+}
+
+void Relay::chat(std::uint64_t id, std::string_view text, Clock::time_point now) {
+  const Member* member = local(id);
+  if (member == nullptr) return;
+  Envelope envelope;
+  envelope.kind = Kind::chat;
+  envelope.id = id;
+  envelope.name = member->name;
+  envelope.text = std::string(text);
+  send(std::move(envelope), now);
+}
+
+void Relay::me(std::uint64_t id, std::string_view text, Clock::time_point now) {
+  const Member* member = local(id);
+  if (member == nullptr) return;
+  Envelope envelope;
+  envelope.kind = Kind::me;
+  envelope.id = id;
+  envelope.name = member->name;
+  envelope.text = std::string(text);
+  send(std::move(envelope), now);
+}
+
+bool Relay::nick(std::uint64_t id, std::string_view name, Clock::time_point now) {
+  Member* member = local(id);
+  if (member == nullptr) return false;
+  std::string key = fold_nick(name);
+  for (const auto& [other, held] : self_.members) {
+    if (other != id && held.key == key) return false;
+  }
+  for (const auto& [node_name, node] : nodes_) {
+    for (const auto& [other, held] : node.members) {
+      if (node.up && held.key == key) return false;
+    }
+  }
+  Envelope envelope;
+  envelope.kind = Kind::nick;
+  envelope.id = id;
+  envelope.name = member->name;
+  envelope.new_name = std::string(name);
+  envelope.clock = next_clock(now);
+  member->name = envelope.new_name;
+  member->key = std::move(key);
+  member->claimed = envelope.clock;
+  send(std::move(envelope), now);
+  return true;
+}
+
+void Relay::leave(std::uint64_t id, std::string_view reason, Clock::time_point now) {
+  const auto found = self_.members.find(id);
+  if (found == self_.members.end()) return;
+  Envelope envelope;
+  envelope.kind = Kind::leave;
+  envelope.id = id;
+  envelope.name = found->second.name;
+  envelope.text = std::string(reason);
+  self_.members.erase(found);
+  send(std::move(envelope), now);
+}
+
+void Relay::connected(Clock::time_point now) {
+  send_roster(now);
+  Envelope envelope;
+  envelope.kind = Kind::sync;
+  envelope.text = "*";
+  send(std::move(envelope), now);
+}
+
+void Relay::bye(std::string_view reason, Clock::time_point now) {
+  Envelope envelope;
+  envelope.kind = Kind::bye;
+  envelope.text = std::string(reason);
+  send(std::move(envelope), now);
+}
+
+void Relay::receive(std::string_view payload, Clock::time_point now, Effects& effects) {
+  auto envelope = parse_envelope(payload, &last_error_);
+  if (!envelope) {
+    ++rejected_;
+    return;
+  }
+  if (envelope->node == node_) {  // no echo: only a second server with our node name sends this
+    ++rejected_;
+    last_error_ = "an envelope from another server named " + node_;
+    return;
+  }
+  clock_ = std::max(clock_, envelope->clock);
+  Node* node = origin(*envelope, now, effects);
+  if (node == nullptr || !check_seq(*envelope, *node, now, effects)) return;
+  apply(*envelope, *node, now, effects);
+}
+
+void Relay::tick(Clock::time_point now, Effects& effects) {
+  if (now >= next_heartbeat_) {
+    Envelope envelope;
+    envelope.kind = Kind::hb;
+    envelope.count = self_.members.size();
+    envelope.digest = digest(self_.members);
+    send(std::move(envelope), now);
+    next_heartbeat_ = now + heartbeat_;
+  }
+  for (auto& [name, node] : nodes_) {
+    if (node.up && now - node.heard >= heartbeat_ * 7 / 2) {
+      drop_members(name, node, NodeLeft::unreachable, effects);
+      node.up = false;
+    }
+  }
+}
+
+Relay::Clock::time_point Relay::next_tick() const {
+  Clock::time_point next = next_heartbeat_;
+  for (const auto& [name, node] : nodes_) {
+    if (node.up) next = std::min(next, node.heard + heartbeat_ * 7 / 2);
+  }
+  return next;
+}
+
+std::vector<std::string> Relay::take_outbox() {
+  return std::exchange(outbox_, {});
+}
+
+bool Relay::name_taken(std::string_view name) const {
+  const std::string key = fold_nick(name);
+  const auto holds = [&](const Node& node) {
+    return std::any_of(node.members.begin(), node.members.end(),
+                       [&](const auto& member) { return member.second.key == key; });
+  };
+  if (holds(self_)) return true;
+  return std::any_of(nodes_.begin(), nodes_.end(),
+                     [&](const auto& node) { return node.second.up && holds(node.second); });
+}
+
+std::string Relay::local_name(std::uint64_t id) const {
+  const auto found = self_.members.find(id);
+  return found == self_.members.end() ? std::string{} : found->second.name;
+}
+
+RelayWho Relay::who() const {
+  std::vector<std::tuple<std::uint64_t, std::string_view, std::uint64_t, std::string_view>> order;
+  const auto add = [&](std::string_view node_name, const Node& node) {
+    for (const auto& [id, member] : node.members)
+      order.emplace_back(member.joined, node_name, id, member.name);
+  };
+  add(node_, self_);
+  for (const auto& [name, node] : nodes_) {
+    if (node.up) add(name, node);
+  }
+  std::sort(order.begin(), order.end());
+  RelayWho who;
+  who.total = order.size();
+  who.here = self_.members.size();
+  for (const auto& entry : order)
+    who.names.emplace_back(std::get<3>(entry));
+  return who;
+}
+
+std::vector<std::string> Relay::nodes_up() const {
+  std::vector<std::string> up;
+  for (const auto& [name, node] : nodes_) {
+    if (node.up) up.push_back(name);
+  }
+  return up;
+}
+
+std::uint64_t Relay::next_clock(Clock::time_point now) {
+  const auto since_start = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_).count();
+  const std::uint64_t physical =
+      wall_ms_ + static_cast<std::uint64_t>(std::max<std::int64_t>(0, since_start));
+  clock_ = std::max(clock_ + 1, physical);
+  return clock_;
+}
+
+void Relay::send(Envelope envelope, Clock::time_point now) {
+  envelope.node = node_;
+  envelope.epoch = epoch_;
+  if (envelope.clock == 0) envelope.clock = next_clock(now);
+  if (counts_seq(envelope.kind)) ++self_.seq;
+  envelope.seq = self_.seq;
+  outbox_.push_back(encode_envelope(envelope));
+}
+
+void Relay::send_roster(Clock::time_point now) {
+  std::vector<std::vector<RosterEntry>> parts(1);
+  std::size_t size = 0;
+  for (const auto& [id, member] : self_.members) {
+    const std::size_t entry_size = member.name.size() + 64;  // three numbers, colons, a space
+    if (size + entry_size > roster_chunk && !parts.back().empty()) {
+      parts.emplace_back();
+      size = 0;
+    }
+    parts.back().push_back(RosterEntry{id, member.joined, member.claimed, member.name});
+    size += entry_size;
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    Envelope envelope;
+    envelope.kind = Kind::roster;
+    envelope.part = static_cast<std::uint32_t>(i + 1);
+    envelope.parts = static_cast<std::uint32_t>(parts.size());
+    envelope.entries = std::move(parts[i]);
+    send(std::move(envelope), now);
+  }
+}
+
+void Relay::ask_sync(const std::string& name, Node& node, Clock::time_point now) {
+  // At most one request per node and heartbeat: the next heartbeat's digest says if it is still needed.
+  if (node.asked && now - node.sync_asked < heartbeat_) return;
+  node.asked = true;
+  node.sync_asked = now;
+  Envelope envelope;
+  envelope.kind = Kind::sync;
+  envelope.text = name;
+  send(std::move(envelope), now);
+}
+
+Relay::Node* Relay::origin(const Envelope& envelope, Clock::time_point now, Effects& effects) {
+  auto found = nodes_.find(envelope.node);
+  const bool first = found == nodes_.end();
+  if (first) found = nodes_.emplace(envelope.node, Node{}).first;
+  Node& node = found->second;
+  if (!first && envelope.epoch < node.epoch) {
+    ++duplicates_;
+    return nullptr;
+  }
+  if (first || envelope.epoch > node.epoch) {
+    if (!first) drop_members(envelope.node, node, NodeLeft::restarted, effects);
+    node = Node{};
+    node.epoch = envelope.epoch;
+    // The first envelope heard of an epoch is the baseline: nothing before it counts as lost.
+    node.seq = counts_seq(envelope.kind) && envelope.seq > 0 ? envelope.seq - 1 : envelope.seq;
+    node.heard = now;
+    if (envelope.kind != Kind::roster && envelope.kind != Kind::bye) ask_sync(envelope.node, node, now);
+  }
+  if (node.gone) {
+    ++duplicates_;
+    return nullptr;
+  }
+  node.heard = now;
+  if (!node.up) {  // back after a silence: its members were dropped, ask for them
+    node.up = true;
+    if (envelope.kind != Kind::roster) ask_sync(envelope.node, node, now);
+  }
+  return &node;
+}
+
+bool Relay::check_seq(const Envelope& envelope, Node& node, Clock::time_point now, Effects& effects) {
+  const bool counted = counts_seq(envelope.kind);
+  if (counted ? envelope.seq <= node.seq : envelope.seq < node.seq) {
+    ++duplicates_;
+    return false;
+  }
+  const std::uint64_t expected = counted ? node.seq + 1 : node.seq;
+  if (envelope.seq > expected) {
+    RelayEffect lost = effect(RelayEffect::Kind::lost, envelope.node);
+    lost.count = envelope.seq - expected;
+    lost_ += lost.count;
+    effects.push_back(std::move(lost));
+    if (envelope.kind != Kind::roster) ask_sync(envelope.node, node, now);
+  }
+  node.seq = envelope.seq;
+  return true;
+}
+
+void Relay::apply(const Envelope& envelope, Node& node, Clock::time_point now, Effects& effects) {
+  switch (envelope.kind) {
+    case Kind::chat:
+    case Kind::me:
+    case Kind::join:
+    case Kind::nick:
+    case Kind::leave:
+      return apply_member(envelope, node, now, effects);
+    case Kind::hb:
+      if (envelope.digest != digest(node.members)) ask_sync(envelope.node, node, now);
+      return;
+    case Kind::roster:
+      return apply_roster_part(envelope, node, now, effects);
+    case Kind::sync:
+      if (envelope.text == "*" || envelope.text == node_) send_roster(now);
+      return;
+    case Kind::bye:
+      drop_members(envelope.node, node, NodeLeft::shutting_down, effects);
+      node.up = false;
+      node.gone = true;
+      return;
+  }
+}
+
+void Relay::apply_member(const Envelope& envelope, Node& node, Clock::time_point now, Effects& effects) {
+  const auto found = node.members.find(envelope.id);
+  const bool known = found != node.members.end();
+  RelayEffect out = effect(RelayEffect::Kind::chat, envelope.node);
+  out.id = envelope.id;
+  out.name = envelope.name;
+  out.text = envelope.text;
+  switch (envelope.kind) {
+    case Kind::me:
+      out.kind = RelayEffect::Kind::me;
+      [[fallthrough]];
+    case Kind::chat:
+      if (!known) ask_sync(envelope.node, node, now);  // its join was lost
+      break;
+    case Kind::join:
+      out.kind = RelayEffect::Kind::join;
+      node.members[envelope.id] =
+          Member{envelope.clock, envelope.clock, envelope.name, fold_nick(envelope.name)};
+      break;
+    case Kind::nick:
+      if (!known) {
+        ask_sync(envelope.node, node, now);
+        return;
+      }
+      out.kind = RelayEffect::Kind::nick;
+      out.name = found->second.name;
+      out.new_name = envelope.new_name;
+      found->second.name = envelope.new_name;
+      found->second.key = fold_nick(envelope.new_name);
+      found->second.claimed = envelope.clock;
+      break;
+    default:               // leave
+      if (!known) return;  // nobody here saw it join
+      out.kind = RelayEffect::Kind::leave;
+      out.name = found->second.name;
+      node.members.erase(found);
+      break;
+  }
+  effects.push_back(std::move(out));
+  if (envelope.kind == Kind::nick) resolve_collisions(now, effects);
+}
+
+void Relay::apply_roster_part(const Envelope& envelope, Node& node, Clock::time_point now, Effects& effects) {
+  if (envelope.part == 1) {
+    node.roster.clear();
+    node.roster_seq = envelope.seq;
+    node.roster_next = 1;
+  }
+  if (node.roster_next != envelope.part || node.roster_seq != envelope.seq) {
+    node.roster_next = 0;  // a part went missing: wait for a whole roster
+    node.roster.clear();
+    ask_sync(envelope.node, node, now);
+    return;
+  }
+  node.roster.insert(node.roster.end(), envelope.entries.begin(), envelope.entries.end());
+  if (envelope.part < envelope.parts) {
+    ++node.roster_next;
+    return;
+  }
+  node.roster_next = 0;
+  apply_roster(envelope.node, node, effects);
+  resolve_collisions(now, effects);
+}
+
+void Relay::apply_roster(const std::string& name, Node& node, Effects& effects) {
+  std::map<std::uint64_t, Member> fresh;
+  for (RosterEntry& entry : node.roster) {
+    const auto old = node.members.find(entry.id);
+    std::string key =
+        old != node.members.end() && old->second.name == entry.name ? old->second.key : fold_nick(entry.name);
+    fresh[entry.id] = Member{entry.joined, entry.claimed, std::move(entry.name), std::move(key)};
+  }
+  node.roster.clear();
+  // Names in order of joining, for the bulk notices.
+  const auto in_order = [](std::vector<std::pair<std::uint64_t, std::string>> list) {
+    std::sort(list.begin(), list.end());
+    std::vector<std::string> names;
+    for (auto& item : list)
+      names.push_back(std::move(item.second));
+    return names;
+  };
+  std::vector<std::pair<std::uint64_t, std::string>> left;
+  std::vector<std::pair<std::uint64_t, std::string>> joined;
+  for (const auto& [id, member] : node.members) {
+    if (!fresh.contains(id)) left.emplace_back(member.joined, member.name);
+  }
+  if (!left.empty()) {
+    RelayEffect out = effect(RelayEffect::Kind::bulk_leave, name);
+    out.names = in_order(std::move(left));
+    out.count = out.names.size();
+    out.why = NodeLeft::resync;
+    effects.push_back(std::move(out));
+  }
+  for (const auto& [id, member] : fresh) {
+    const auto old = node.members.find(id);
+    if (old == node.members.end()) {
+      joined.emplace_back(member.joined, member.name);
+    } else if (old->second.name != member.name) {
+      RelayEffect out = effect(RelayEffect::Kind::nick, name);
+      out.id = id;
+      out.name = old->second.name;
+      out.new_name = member.name;
+      effects.push_back(std::move(out));
+    }
+  }
+  if (!joined.empty()) {
+    RelayEffect out = effect(RelayEffect::Kind::bulk_join, name);
+    out.names = in_order(std::move(joined));
+    out.count = out.names.size();
+    effects.push_back(std::move(out));
+  }
+  node.members = std::move(fresh);
+}
+
+void Relay::drop_members(const std::string& name, Node& node, NodeLeft why, Effects& effects) {
+  node.roster.clear();
+  node.roster_next = 0;
+  if (node.members.empty()) return;
+  std::vector<std::pair<std::uint64_t, std::string>> order;
+  for (auto& [id, member] : node.members)
+    order.emplace_back(member.joined, std::move(member.name));
+  std::sort(order.begin(), order.end());
+  RelayEffect out = effect(RelayEffect::Kind::bulk_leave, name);
+  for (auto& item : order)
+    out.names.push_back(std::move(item.second));
+  out.count = out.names.size();
+  out.why = why;
+  effects.push_back(std::move(out));
+  node.members.clear();
+}
+
+void Relay::resolve_collisions(Clock::time_point now, Effects& effects) {
+  // The smallest (claimed, node) per folded name among the members of reachable nodes.
+  std::map<std::string_view, std::pair<std::uint64_t, std::string_view>> first;
+  for (const auto& [name, node] : nodes_) {
+    if (!node.up) continue;
+    for (const auto& [id, member] : node.members) {
+      const std::pair<std::uint64_t, std::string_view> claim{member.claimed, name};
+      const auto [at, added] = first.emplace(member.key, claim);
+      if (!added && claim < at->second) at->second = claim;
+    }
+  }
+  std::vector<std::pair<std::uint64_t, std::string>> losers;  // local id, the winner's node
+  for (const auto& [id, member] : self_.members) {
+    const auto found = first.find(member.key);
+    if (found == first.end() || member.name == guest_name(id)) continue;
+    if (found->second < std::pair<std::uint64_t, std::string_view>{member.claimed, node_})
+      losers.emplace_back(id, std::string(found->second.second));
+  }
+  for (const auto& [id, winner] : losers) {
+    Member& member = self_.members[id];
+    RelayEffect out = effect(RelayEffect::Kind::renamed, winner);
+    out.id = id;
+    out.name = member.name;
+    out.new_name = guest_name(id);
+    Envelope envelope;
+    envelope.kind = Kind::nick;
+    envelope.id = id;
+    envelope.name = member.name;
+    envelope.new_name = out.new_name;
+    envelope.clock = next_clock(now);
+    member.name = out.new_name;
+    member.key = fold_nick(member.name);
+    member.claimed = envelope.clock;
+    send(std::move(envelope), now);
+    effects.push_back(std::move(out));
+  }
+}
+
+Relay::Member* Relay::local(std::uint64_t id) {
+  const auto found = self_.members.find(id);
+  return found == self_.members.end() ? nullptr : &found->second;
+}
+
+std::uint64_t Relay::digest(const std::map<std::uint64_t, Member>& members) {
+  // FNV-1a over the roster as its entries are written: both ends compute it from the same fields.
+  std::uint64_t hash = 14695981039346656037ULL;
+  const auto mix = [&](std::string_view bytes) {
+    for (const char c : bytes) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ULL;
+    }
+  };
+  for (const auto& [id, member] : members) {
+    mix(std::to_string(id) + ":" + std::to_string(member.joined) + ":" + std::to_string(member.claimed) +
+        ":" + member.name + "\n");
+  }
+  return hash;
+}
+
+}  // namespace dschat
