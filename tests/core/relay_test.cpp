@@ -374,3 +374,25 @@ TEST_CASE("Relay: a roster missing a part is not applied") {
   CHECK(effects.empty());
   CHECK(b.who().total == 0);
 }
+
+TEST_CASE("Relay: a heartbeat whose digest disagrees with the copy asks for the roster again") {
+  Relay a = make("a");
+  Relay b = make("b");
+  a.join(1, t0);
+  a.take_outbox();  // b was not there
+  Effects effects;
+  a.tick(t0 + 2s, effects);
+  deliver(a, b, t0 + 2s);
+  CHECK(sent(b, "DSC1 sync b 0000000000000001 0 "));  // first contact; its answer is lost
+  a.tick(t0 + 4s, effects);
+  CHECK(deliver(a, b, t0 + 4s).empty());
+  CHECK(sent(b, "DSC1 sync b 0000000000000001 0 "));  // same seq, other digest
+  a.tick(t0 + 6s, effects);
+  a.receive("DSC1 sync b 0000000000000001 0 1 a", t0 + 6s, effects);
+  CHECK(deliver(a, b, t0 + 6s) == Effects{bulk(EffectKind::bulk_join, "a", {"guest-1@a"})});
+  CHECK(sent(b, "DSC1 roster b "));  // a asked b for its roster too
+  a.tick(t0 + 8s, effects);
+  deliver(a, b, t0 + 8s);
+  CHECK(b.take_outbox().empty());  // the copy matches now: nothing more to ask
+  CHECK(effects.empty());
+}
