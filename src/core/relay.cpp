@@ -132,8 +132,7 @@ void Relay::receive(std::string_view payload, Clock::time_point now, Effects& ef
     return;
   }
   if (envelope->node == node_) {  // no echo: only a second server with our node name sends this
-    ++rejected_;
-    last_error_ = "an envelope from another server named " + node_;
+    ++conflicts_;
     return;
   }
   clock_ = std::max(clock_, envelope->clock);
@@ -212,6 +211,14 @@ std::vector<std::string> Relay::nodes_up() const {
     if (node.up) up.push_back(name);
   }
   return up;
+}
+
+std::vector<std::pair<std::string, Relay::Clock::time_point>> Relay::nodes_unreachable() const {
+  std::vector<std::pair<std::string, Clock::time_point>> down;
+  for (const auto& [name, node] : nodes_) {
+    if (!node.up && !node.gone) down.emplace_back(name, node.heard);
+  }
+  return down;
 }
 
 std::uint64_t Relay::next_clock(Clock::time_point now) {

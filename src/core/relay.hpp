@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/relay_envelope.hpp"
@@ -128,6 +129,9 @@ class Relay {
   /// Reachable remote nodes, by name.
   std::vector<std::string> nodes_up() const;
 
+  /// Remote nodes found silent (not those that said bye), by name, each with when it was last heard.
+  std::vector<std::pair<std::string, Clock::time_point>> nodes_unreachable() const;
+
   /// Envelopes that did not parse.
   std::uint64_t rejected() const noexcept { return rejected_; }
 
@@ -136,6 +140,10 @@ class Relay {
 
   /// Envelopes of other nodes found missing by their seq.
   std::uint64_t lost() const noexcept { return lost_; }
+
+  /// Envelopes carrying this server's own node name: another server uses it, a configuration error to log
+  /// loudly (the broker never echoes our own envelopes back). They are ignored, and not counted as rejected.
+  std::uint64_t conflicts() const noexcept { return conflicts_; }
 
   /// The last envelope parse error, for a log line.
   const std::string& last_error() const noexcept { return last_error_; }
@@ -190,6 +198,7 @@ class Relay {
   std::uint64_t rejected_ = 0;
   std::uint64_t duplicates_ = 0;
   std::uint64_t lost_ = 0;
+  std::uint64_t conflicts_ = 0;
   std::string last_error_;
 };
 

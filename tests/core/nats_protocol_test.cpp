@@ -264,10 +264,11 @@ TEST_CASE("NatsDecoder::feed reports protocol errors and stays failed") {
       {"MSG s 1 2\r\nabc\r\n", "MSG payload not followed by CR LF"},
       {"MSG s 1 2\r\nab\n", "MSG payload not followed by CR LF"},
   };
-  for (const auto& [stream, error] : cases) {
+  for (const auto& item : cases) {
+    const std::string_view stream = item.first;  // not a structured binding: CAPTURE takes it in a lambda
     CAPTURE(stream);
-    std::string then_more = std::string(stream) + "PING\r\n";
-    check_every_split(then_more, {}, error);
+    const std::string then_more = std::string(stream) + "PING\r\n";
+    check_every_split(then_more, {}, item.second);
   }
 }
 

@@ -161,9 +161,11 @@ TEST_CASE("Relay::receive rejects what does not parse and what claims to come fr
   Effects effects;
   a.receive("DSC1 shout a 1 1 1", t0, effects);
   CHECK(a.last_error() == "unknown kind");
-  a.receive("DSC1 join a 0000000000000001 1 1 1 guest-1@a", t0, effects);
-  CHECK(a.rejected() == 2);
-  CHECK(a.last_error() == "an envelope from another server named a");
+  CHECK(a.rejected() == 1);
+  a.receive("DSC1 join a 0000000000000002 1 1 1 guest-1@a", t0, effects);
+  CHECK(a.conflicts() == 1);
+  CHECK(a.rejected() == 1);
+  CHECK(a.who().total == 0);
   CHECK(effects.empty());
 }
 
@@ -210,6 +212,8 @@ TEST_CASE("Relay::tick sends a heartbeat every period and finds a silent node af
   b.tick(t0 + 20s, effects);
   CHECK(effects.empty());  // one notice, not one per tick
   CHECK(b.nodes_up().empty());
+  using Down = std::vector<std::pair<std::string, Relay::Clock::time_point>>;
+  CHECK(b.nodes_unreachable() == Down{{"a", t0}});
   CHECK(b.who().total == 0);
   CHECK_FALSE(b.name_taken("guest-1@a"));
 }
@@ -241,6 +245,7 @@ TEST_CASE("Relay::receive: bye removes a node's members at once and ignores the 
   a.join(2, t0);
   CHECK(deliver(a, b, t0).empty());
   CHECK(b.who().total == 0);
+  CHECK(b.nodes_unreachable().empty());  // it said bye: not unreachable
 }
 
 TEST_CASE("Relay::receive: a new epoch is a restart; an older one is stale") {
