@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/nats_info.hpp"
+
 namespace dschat {
 
 // The core NATS client protocol (docs.nats.io/reference/protocols/client), sans-I/O: encoders append wire
@@ -51,15 +53,6 @@ void append_nats_ping(std::string& out);
 
 /// Appends `PONG\r\n`.
 void append_nats_pong(std::string& out);
-
-/// The fields of a server's INFO that we use; the others are ignored.
-struct NatsInfo {
-  std::string server_id;          ///< "server_id", empty when absent
-  std::uint64_t max_payload = 0;  ///< "max_payload", 0 when absent
-  bool auth_required = false;     ///< "auth_required"
-  bool tls_required = false;      ///< "tls_required"
-  bool operator==(const NatsInfo&) const = default;
-};
 
 /// A message delivered on a subscription.
 struct NatsMsg {
