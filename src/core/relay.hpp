@@ -13,6 +13,12 @@
 
 namespace dschat {
 
+/// Most remote nodes a relay keeps track of; envelopes of further ones are rejected.
+inline constexpr std::size_t relay_max_nodes = 64;
+
+/// Most members a relay keeps for one remote node; further joins, and larger rosters, are rejected.
+inline constexpr std::size_t relay_max_members = 65536;
+
 /// Settings of one server's relay.
 struct RelayConfig {
   std::string node;           ///< this server's node name, [a-z0-9-]{1,16}, unique in the room
@@ -105,7 +111,8 @@ class Relay {
   void bye(std::string_view reason, Clock::time_point now);
 
   /// Handles one received payload; appends what the room must show to effects. Invalid, stale and
-  /// duplicate envelopes are counted and otherwise ignored.
+  /// duplicate envelopes, and those past relay_max_nodes or relay_max_members, are counted and otherwise
+  /// ignored.
   void receive(std::string_view payload, Clock::time_point now, std::vector<RelayEffect>& effects);
 
   /// Sends the heartbeat when due and declares nodes silent for 3.5 heartbeats down (one bulk_leave each).

@@ -1,6 +1,7 @@
 // Relay, the receiving side (relay.hpp): what arrives from other nodes, and what the room must show for it.
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "core/nick.hpp"
@@ -40,6 +41,11 @@ void Relay::receive(std::string_view payload, Clock::time_point now, Effects& ef
 Relay::Node* Relay::origin(const Envelope& envelope, Clock::time_point now, Effects& effects) {
   auto found = nodes_.find(envelope.node);
   const bool first = found == nodes_.end();
+  if (first && nodes_.size() >= relay_max_nodes) {
+    ++rejected_;
+    last_error_ = "more than " + std::to_string(relay_max_nodes) + " nodes";
+    return nullptr;
+  }
   if (first) found = nodes_.emplace(envelope.node, Node{}).first;
   Node& node = found->second;
   if (!first && envelope.epoch < node.epoch) {
@@ -124,6 +130,11 @@ void Relay::apply_member(const Envelope& envelope, Node& node, Clock::time_point
       if (!known) ask_sync(envelope.node, node, now);  // its join was lost
       break;
     case Kind::join:
+      if (!known && node.members.size() >= relay_max_members) {
+        ++rejected_;
+        last_error_ = "more than " + std::to_string(relay_max_members) + " members on node " + envelope.node;
+        return;
+      }
       out.kind = RelayEffect::Kind::join;
       node.members[envelope.id] =
           Member{envelope.clock, envelope.clock, envelope.name, fold_nick(envelope.name)};
@@ -161,6 +172,13 @@ void Relay::apply_roster_part(const Envelope& envelope, Node& node, Clock::time_
     node.roster_next = 0;  // a part went missing: wait for a whole roster
     node.roster.clear();
     ask_sync(envelope.node, node, now);
+    return;
+  }
+  if (node.roster.size() + envelope.entries.size() > relay_max_members) {
+    node.roster_next = 0;
+    node.roster.clear();
+    ++rejected_;
+    last_error_ = "more than " + std::to_string(relay_max_members) + " members on node " + envelope.node;
     return;
   }
   node.roster.insert(node.roster.end(), envelope.entries.begin(), envelope.entries.end());

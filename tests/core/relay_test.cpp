@@ -401,3 +401,45 @@ TEST_CASE("Relay: a heartbeat whose digest disagrees with the copy asks for the 
   CHECK(b.take_outbox().empty());  // the copy matches now: nothing more to ask
   CHECK(effects.empty());
 }
+
+TEST_CASE("Relay::receive keeps at most relay_max_nodes nodes") {
+  Relay a = make("a");
+  Effects effects;
+  for (std::size_t i = 0; i <= dschat::relay_max_nodes; ++i)
+    a.receive("DSC1 hb n" + std::to_string(i) + " 1 0 1 0 0000000000000000", t0, effects);
+  CHECK(a.nodes_up().size() == dschat::relay_max_nodes);
+  CHECK(a.rejected() == 1);
+  CHECK(a.last_error() == "more than 64 nodes");
+  a.receive("DSC1 hb n0 1 0 2 0 0000000000000000", t0, effects);  // known nodes go on
+  CHECK(a.rejected() == 1);
+}
+
+TEST_CASE("Relay::receive keeps at most relay_max_members members of a node") {
+  // A roster in parts of 2048 entries: relay_max_members exactly is taken, one more is not.
+  const auto roster = [](std::uint64_t seq, std::size_t members) {
+    const std::size_t per_part = 2048;
+    const std::size_t parts = (members + per_part - 1) / per_part;
+    std::vector<std::string> lines;
+    for (std::size_t part = 0; part < parts; ++part) {
+      std::string line = "DSC1 roster b 1 " + std::to_string(seq) + " 1 " + std::to_string(part + 1) + "/" +
+                         std::to_string(parts);
+      for (std::size_t id = part * per_part + 1; id <= std::min(members, (part + 1) * per_part); ++id)
+        line += " " + std::to_string(id) + ":1:1:m" + std::to_string(id);
+      lines.push_back(line);
+    }
+    return lines;
+  };
+  Relay a = make("a");
+  Effects effects;
+  for (const std::string& line : roster(1, dschat::relay_max_members + 1))
+    a.receive(line, t0, effects);
+  CHECK(effects.empty());
+  CHECK(a.rejected() == 1);
+  CHECK(a.last_error() == "more than 65536 members on node b");
+  for (const std::string& line : roster(1, dschat::relay_max_members))
+    a.receive(line, t0, effects);
+  CHECK(a.who().total == dschat::relay_max_members);
+  a.receive("DSC1 join b 1 2 1 65537 guest-65537@b", t0, effects);
+  CHECK(a.rejected() == 2);
+  CHECK(a.who().total == dschat::relay_max_members);
+}
