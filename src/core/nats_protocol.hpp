@@ -65,11 +65,12 @@ struct NatsMsg {
 
 /// One thing the server said.
 struct NatsEvent {
+  /// The verb: INFO, MSG, PING, PONG, +OK, -ERR.
   enum class Kind { info, msg, ping, pong, ok, err };
-  Kind kind = Kind::ok;
-  NatsInfo info;     ///< for info
-  NatsMsg msg;       ///< for msg
-  std::string text;  ///< for err: the text between the quotes of `-ERR '...'`
+  Kind kind = Kind::ok;  ///< which verb
+  NatsInfo info;         ///< for info
+  NatsMsg msg;           ///< for msg
+  std::string text;      ///< for err: the text between the quotes of `-ERR '...'`
   bool operator==(const NatsEvent&) const = default;
 };
 

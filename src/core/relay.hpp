@@ -42,6 +42,7 @@ enum class NodeLeft {
 /// What the room must show after a received envelope or the passing of time; remote members only, but
 /// for renamed.
 struct RelayEffect {
+  /// What happened.
   enum class Kind {
     chat,        ///< name (of node) said text
     me,          ///< name did /me text
@@ -53,15 +54,15 @@ struct RelayEffect {
     renamed,     ///< LOCAL member id lost name to a claim of node: it is new_name (its guest name) now
     lost,        ///< count envelopes from node never arrived
   };
-  Kind kind = Kind::chat;
-  std::string node;
-  std::uint64_t id = 0;
-  std::string name;
-  std::string new_name;
-  std::string text;
-  std::vector<std::string> names;
-  std::uint64_t count = 0;
-  NodeLeft why = NodeLeft::unreachable;
+  Kind kind = Kind::chat;          ///< what happened
+  std::string node;                ///< the node it is about (renamed: the node whose claim won)
+  std::uint64_t id = 0;            ///< the member's id on its node (chat, me, join, leave, nick, renamed)
+  std::string name;                ///< the member's name (nick, renamed: the old one)
+  std::string new_name;            ///< nick, renamed: the name it has now
+  std::string text;                ///< chat, me: the line; leave: the reason
+  std::vector<std::string> names;  ///< bulk_join, bulk_leave: the names, in order of joining
+  std::uint64_t count = 0;         ///< bulk_join, bulk_leave: names.size(); lost: envelopes missing
+  NodeLeft why = NodeLeft::unreachable;  ///< bulk_leave
   bool operator==(const RelayEffect&) const = default;
 };
 
@@ -91,7 +92,8 @@ class Relay {
   /// A local member joined (its name is guest_name(id)); ids are never reused.
   void join(std::uint64_t id, Clock::time_point now);
 
-  /// A local member's line; text is sanitized (is_clean), at most max_envelope_text bytes.
+  /// A local member's line; text is sanitized (is_clean), at most max_envelope_text bytes (throws
+  /// std::invalid_argument otherwise). Unknown ids are ignored.
   void chat(std::uint64_t id, std::string_view text, Clock::time_point now);
 
   /// A local member's /me; text as for chat.

@@ -54,20 +54,21 @@ struct RosterEntry {
 
 /// A decoded envelope; which fields matter depends on kind (see above).
 struct Envelope {
+  /// The kinds, as described above.
   enum class Kind { chat, me, join, nick, leave, hb, roster, sync, bye };
-  Kind kind = Kind::hb;
-  std::string node;
-  std::uint64_t epoch = 0;
-  std::uint64_t seq = 0;
-  std::uint64_t clock = 0;
-  std::uint64_t id = 0;              ///< chat, me, join, nick, leave
-  std::string name;                  ///< chat, me, join, leave: the member's name; nick: the old name
-  std::string new_name;              ///< nick
-  std::string text;                  ///< chat, me: the line; leave, bye: the reason; sync: the target
-  std::uint64_t count = 0;           ///< hb
-  std::uint64_t digest = 0;          ///< hb
-  std::uint32_t part = 1;            ///< roster: i
-  std::uint32_t parts = 1;           ///< roster: n
+  Kind kind = Kind::hb;      ///< what it says
+  std::string node;          ///< the origin server
+  std::uint64_t epoch = 0;   ///< the origin's start: larger after a restart
+  std::uint64_t seq = 0;     ///< counts chat, me, join, nick, leave per (node, epoch); others carry the last
+  std::uint64_t clock = 0;   ///< the origin's hybrid logical clock, in ms
+  std::uint64_t id = 0;      ///< chat, me, join, nick, leave
+  std::string name;          ///< chat, me, join, leave: the member's name; nick: the old name
+  std::string new_name;      ///< nick
+  std::string text;          ///< chat, me: the line; leave, bye: the reason; sync: the target
+  std::uint64_t count = 0;   ///< hb
+  std::uint64_t digest = 0;  ///< hb
+  std::uint32_t part = 1;    ///< roster: i
+  std::uint32_t parts = 1;   ///< roster: n
   std::vector<RosterEntry> entries;  ///< roster
   bool operator==(const Envelope&) const = default;
 };
