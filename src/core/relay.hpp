@@ -28,7 +28,8 @@ struct RelayConfig {
 };
 
 /// An epoch for a server started at wall_ms: the time in the high bits, so a restart's epoch is larger
-/// (receivers take a smaller one for a stale message of an earlier start), random in the low 16.
+/// (while a node is up, receivers take a smaller one for a late message of an earlier start; once it is
+/// down or said bye, any other epoch is a restart), random in the low 16.
 std::uint64_t make_relay_epoch(std::uint64_t wall_ms, std::uint16_t random) noexcept;
 
 /// Why the members of a node left all at once.

@@ -48,11 +48,14 @@ Relay::Node* Relay::origin(const Envelope& envelope, Clock::time_point now, Effe
   }
   if (first) found = nodes_.emplace(envelope.node, Node{}).first;
   Node& node = found->second;
-  if (!first && envelope.epoch < node.epoch) {
+  // A smaller epoch is a late envelope of an earlier start while the node is up; once it is down or gone,
+  // any other epoch is a new start (its wall clock may have gone back).
+  const bool stale = node.up && !node.gone && envelope.epoch < node.epoch;
+  if (!first && stale) {
     ++duplicates_;
     return nullptr;
   }
-  if (first || envelope.epoch > node.epoch) {
+  if (first || envelope.epoch != node.epoch) {
     if (!first) drop_members(envelope.node, node, NodeLeft::restarted, effects);
     node = Node{};
     node.epoch = envelope.epoch;

@@ -136,8 +136,10 @@ class Simulation {
     Server& server = servers_[i];
     const auto wall_ms = static_cast<std::uint64_t>(1'700'000'000'000 + (now_ - Time{}) / 1ms);
     ++server.starts;
-    // Larger on every start, as make_relay_epoch makes it from the wall clock.
-    const std::uint64_t epoch = dschat::make_relay_epoch(wall_ms, static_cast<std::uint16_t>(server.starts));
+    // Larger on every start, as make_relay_epoch makes it from the wall clock; but one start in four
+    // finds the clock set an hour back, and so a smaller epoch.
+    const std::uint64_t epoch_ms = chance(250) ? wall_ms - 3'600'000 : wall_ms;
+    const std::uint64_t epoch = dschat::make_relay_epoch(epoch_ms, static_cast<std::uint16_t>(server.starts));
     // Clocks of servers disagree by up to 50 ms.
     server.relay.emplace(RelayConfig{server.node, epoch, wall_ms + roll(50), heartbeat}, now_);
     server.members.clear();

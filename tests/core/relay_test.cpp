@@ -443,3 +443,24 @@ TEST_CASE("Relay::receive keeps at most relay_max_members members of a node") {
   CHECK(a.rejected() == 2);
   CHECK(a.who().total == dschat::relay_max_members);
 }
+
+TEST_CASE("Relay::receive: once a node is down or gone, a smaller epoch is a restart too") {
+  Relay a = make("a", 9);
+  Relay b = make("b");
+  a.join(1, t0);
+  a.bye("server shutting down", t0);
+  deliver(a, b, t0);
+  Relay a2 = make("a", 3);  // its clock went back
+  a2.join(1, t0 + 1s);
+  CHECK(deliver(a2, b, t0 + 1s) == Effects{said(EffectKind::join, "a", 1, "guest-1@a")});
+
+  Relay c = make("c", 9);
+  c.join(1, t0);
+  deliver(c, b, t0);
+  Effects effects;
+  b.tick(t0 + 7s, effects);  // c is silent: down (a, heard at 1 s, not yet)
+  Relay c2 = make("c", 3);
+  c2.join(1, t0 + 7500ms);
+  CHECK(deliver(c2, b, t0 + 7500ms) == Effects{said(EffectKind::join, "c", 1, "guest-1@c")});
+  CHECK(b.who().total == 2);
+}
