@@ -11,7 +11,7 @@ RUN ./scripts/build-release /build /install
 FROM debian:12-slim AS runtime
 # Keep this list in step with `ldd dschat` (tests/e2e/package_test.py checks it).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libstdc++6 libgcc-s1 libfmt9 libspdlog1.10 libedit2 libicu72 \
+ && apt-get install -y --no-install-recommends libstdc++6 libgcc-s1 libfmt9 libspdlog1.10 libedit2 libicu72 libssl3 \
     libbsd0 libmd0 libtinfo6 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin dschat
