@@ -243,7 +243,8 @@ def command_text(argv, dschat):
 
 def build_type(dschat):
     """The Meson buildtype of the folder dschat was built in, from its introspection data."""
-    options = os.path.join(os.path.dirname(os.path.dirname(dschat)), "meson-info", "intro-buildoptions.json")
+    builddir = os.path.dirname(os.path.dirname(os.path.join(ROOT, dschat)))  # a saved path is relative to ROOT
+    options = os.path.join(builddir, "meson-info", "intro-buildoptions.json")
     try:
         with open(options, encoding="utf-8") as f:
             return next(o["value"] for o in json.load(f) if o["name"] == "buildtype")
@@ -265,8 +266,9 @@ def write_report(path, info, results, runs, command, pin, dschat):
              "time lines wait in that window. The cases with an offered rate are the ones that show "
              "latency.", "",
              "## Machine", ""]
-    lines += [f"- {key}: {value}" for key, value in info.items()]
-    lines.append(f"- dschat binary: {os.path.relpath(dschat, ROOT)} ({build_type(dschat)} build)")
+    lines += [f"- {key}: {value}" for key, value in info.items() if key != "dschat build"]
+    built = info.get("dschat build") or f"{build_type(dschat)} build"
+    lines.append(f"- dschat binary: {os.path.relpath(os.path.join(ROOT, dschat), ROOT)} ({built})")
     lines += ["", "A busy machine (see the load average) makes latencies and rates noisy; CPU-seconds per "
               "delivery are the steadiest figure.", ""]
     if any(e["server"].name.startswith("floor") for e in results):
