@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import re
 import statistics
 import sys
 
@@ -99,46 +100,67 @@ def by_server(results, case_id):
     return {e["server"].name: e for e in results if e["case"]["id"] == case_id and not e["skipped"]}
 
 
-def check(value, limit, what):
-    if value is None or limit is None:
-        return "not measured"
-    return f"{'**met**' if value <= limit else '**missed**'} ({number(value)} vs {what} {number(limit)})"
+# What each case asks and how to read its figures, by case id (a sweep case shares its explanation).
+READING = {
+    "broadcast-10": (
+        "Ten chat clients each keep 32 lines in flight, so the server always has work: the figure to read "
+        "is the server's CPU time per million deliveries (one line reaching one other client), which says "
+        "what the relay itself costs. Latency here is mostly time spent queued behind the window."),
+    "broadcast-100": (
+        "The same with 100 clients: every line goes to 99 others, so the fan-out dominates. A server that "
+        "formats a line once and writes it to many sockets with few system calls gets cheaper per delivery "
+        "as the room grows; one that copies or locks per delivery does not."),
+    "broadcast-100-2000": (
+        "100 clients offering 2,000 lines/s in total (198,000 deliveries/s): a busy room that the server can "
+        "keep up with, so the latency columns show what a user waits, not a queue."),
+    "broadcast-100-500": (
+        "A quieter room, 500 lines/s: the latency a user sees when the server is mostly idle, where "
+        "wake-ups and scheduling matter more than throughput."),
+    "stuck": (
+        "One client connects and never reads while ten others chat at 1,000 lines/s. A server that queues "
+        "without bound for the stuck one grows its memory; one that blocks on it stalls everyone. The "
+        "columns show whether the ten still got every line, and how much the server's memory grew."),
+    "idle": (
+        "Connections that join and say nothing: what one costs the server in resident memory, measured "
+        "from /proc before and after. This is what decides how many members one machine can hold."),
+    "echo-100": (
+        "100 clients each doing one round trip at a time: the cost of the smallest request-reply, where "
+        "per-read overhead (wake-ups, readiness re-arming) dominates."),
+    "sweep": (
+        "Part of the series in the plots below: the same flat-out broadcast at another room size."),
+}
 
 
-def target_lines(case, rows):
-    """Whether dschat's servers met the case's target, one line per dschat server."""
-    cid = case["id"]
-    peers = {name: median(e, case["primary"]) for name, e in rows.items() if not name.startswith("dschat")}
-    lines = []
-    for mode in ("dschat async", "dschat threaded"):
-        entry = rows.get(mode)
-        if entry is None:
+GENERATOR_BUSY = re.compile(r"^(.*): the generator used (\d+) % of one core: it may be the bottleneck, not the server$")
+
+
+def merged_generator_notes(notes):
+    """One note per server for the runs whose generator was near a full core, instead of one per run."""
+    busy = {}
+    for note in notes:
+        match = GENERATOR_BUSY.match(note)
+        if match:
+            busy.setdefault(match.group(1), []).append(int(match.group(2)))
+    merged, said = [], set()
+    for note in notes:
+        match = GENERATOR_BUSY.match(note)
+        if not match:
+            merged.append(note)
             continue
-        if cid == "broadcast-10":
-            verdict = check(median(entry, "cpu"), peers.get("ncat --chat"), "ncat")
-        elif cid == "broadcast-100":
-            known = [v for v in (peers.get("ncat --chat"), peers.get("Python asyncio")) if v is not None]
-            verdict = check(median(entry, "cpu"), min(known) / 12 if known else None, "1/12 of the best peer")
-        elif cid == "broadcast-100-2000":
-            verdict = check(median(entry, "p99"), 5.0, "limit") + f", loss {number(median(entry, 'loss'))} %"
-        elif cid == "broadcast-100-500":
-            verdict = check(median(entry, "p99"), 1.5, "limit")
-        elif cid == "stuck":
-            verdict = (f"loss {check(median(entry, 'loss'), 0.0, 'limit')}, "
-                       f"RSS growth {check(median(entry, 'rss_growth'), 2.0, 'limit')}")
-        elif cid == "idle":
-            asked = int(case["args"][case["args"].index("--clients") + 1])
-            held = median(entry, "held")
-            verdict = (f"{'**all held**' if held == asked else f'**held {number(held)} of {asked}**'}, "
-                       f"RSS per connection {check(median(entry, 'rss_conn'), 2.0, 'limit')}")
-        elif cid == "echo-100":
-            python = peers.get("Python threaded")
-            share = 0.5 if mode == "dschat async" else 2 / 3
-            verdict = check(median(entry, "cpu"), python * share if python else None, "share of Python's")
-        else:
+        name = match.group(1)
+        if name in said:
             continue
-        lines.append(f"- {mode}: {verdict}")
-    return lines
+        said.add(name)
+        shares = busy[name]
+        share = f"{min(shares)}–{max(shares)} %" if min(shares) != max(shares) else f"{shares[0]} %"
+        runs = f"{len(shares)} run{'s' if len(shares) != 1 else ''}"
+        merged.append(f"{name}: the load generator used {share} of one core ({runs}), so it, not the "
+                      "server, may have set the pace")
+    return merged
+
+
+def reading(case):
+    return READING.get("sweep" if case.get("sweep") else case["id"], "")
 
 
 def ratio_lines(case, rows):
@@ -288,8 +310,8 @@ def write_report(path, info, results, runs, command, pin, dschat):
         rows = {e["server"].name: e for e in results if e["case"]["id"] == case["id"]}
         unit = "round trips" if case["service"] == "echo" else "deliveries"
         lines += [f"## {case['title']}", ""]
-        if case["target"]:
-            lines += [f"Target: {case['target']}.", ""]
+        if reading(case):
+            lines += [reading(case), ""]
         header = ["server"] + [LABELS[c].format(unit=unit) for c in case["columns"]]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         notes = []
@@ -310,8 +332,8 @@ def write_report(path, info, results, runs, command, pin, dschat):
                     notes.append(f"{name}: {problem}")
                 notes += [f"{name}: {warning}" for warning in run.get("warnings", [])]
         lines.append("")
-        lines += target_lines(case, by_server(results, case["id"]))
         lines += ratio_lines(case, by_server(results, case["id"]))
+        notes = merged_generator_notes(notes)
         if notes:
             lines += ["", "Notes: " + "; ".join(dict.fromkeys(notes)) + "."]
         lines.append("")
