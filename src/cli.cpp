@@ -204,6 +204,17 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->check(finite(1, 1e9, "a number of lines"))
       ->capture_default_str();
   command
+      .add_option_function<std::size_t>(
+          "--rate-bytes", [options](std::size_t value) { options->rate_bytes = value; },
+          "Bytes per second a client may send, LFs included, before the server stops reading it (0 = off)")
+      ->transform(bytes(std::size_t{0}, std::size_t{1} << 30))
+      ->default_str("8KiB (chat) / 0 (echo)");
+  command
+      .add_option("--burst-bytes", options->burst_bytes,
+                  "Bytes a client may send at once before --rate-bytes applies")
+      ->transform(bytes(std::size_t{1}, std::size_t{1} << 30))
+      ->default_str("64KiB");
+  command
       .add_option("--idle-timeout", options->idle_timeout,
                   "Seconds a client may send nothing before it is closed (0 = never)")
       ->check(finite(0, 1e7, "a number of seconds"))
@@ -231,8 +242,8 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
     throw UsageError(fmt::format("{} (see dschat {} --help)", why, command.get_name()));
   };
   if (options.mode == ServeMode::once) {
-    for (const char* flag :
-         {"--raw", "--max-queue", "--rate", "--burst", "--max-clients", "--idle-timeout", "--big-room"}) {
+    for (const char* flag : {"--raw", "--max-queue", "--rate", "--burst", "--rate-bytes", "--burst-bytes",
+                             "--max-clients", "--idle-timeout", "--big-room"}) {
       if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
     }
   }

@@ -38,7 +38,11 @@ std::string idle_notice(double seconds) {
 }
 
 std::string slow_down_notice(double rate) {
-  return "! slow down: more than " + shortest(rate) + " lines/s, reading paused";
+  return std::string(slow_down_prefix) + "more than " + shortest(rate) + " lines/s, reading paused";
+}
+
+std::string slow_down_bytes_notice(std::size_t bytes_per_s) {
+  return std::string(slow_down_prefix) + "more than " + format_bytes(bytes_per_s) + "/s, reading paused";
 }
 
 std::string format_count(std::size_t n) {

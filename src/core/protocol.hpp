@@ -21,8 +21,14 @@ std::string too_long_reply(std::size_t max_line);
 /// "! closing: no line for N s" (--idle-timeout), N as given: "300", "1.5".
 std::string idle_notice(double seconds);
 
+/// How both slow-down notices start.
+inline constexpr std::string_view slow_down_prefix = "! slow down: ";
+
 /// "! slow down: more than 100 lines/s, reading paused", told once to a client the --rate limit paces.
 std::string slow_down_notice(double rate);
+
+/// "! slow down: more than 8 KiB/s, reading paused", the same for the --rate-bytes limit.
+std::string slow_down_bytes_notice(std::size_t bytes_per_s);
 
 /// A count for people, thousands grouped: "7", "1,240", "12,000".
 std::string format_count(std::size_t n);

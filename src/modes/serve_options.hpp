@@ -10,6 +10,8 @@
 #include <string>
 
 #include "core/chat_room.hpp"
+#include "core/flood_limit.hpp"
+#include "core/protocol.hpp"
 
 namespace dschat {
 
@@ -29,6 +31,8 @@ struct ServeOptions {
   std::size_t max_queue = 1024 * 1024;
   std::optional<double> rate;  ///< lines per second per client, 0 = unlimited; unset: the service's default
   double burst = 200;
+  std::optional<std::size_t> rate_bytes;  ///< bytes per second per client, 0 = no byte limit; unset: default
+  std::size_t burst_bytes = 64 * 1024;
   /// Echo services: the bytes of an unfinished line followed by this long a silence are a message; 0 = off.
   std::chrono::milliseconds message_pause{100};
   std::size_t max_clients = 10000;
@@ -64,6 +68,33 @@ inline constexpr double default_chat_rate = 100;
 /// client only loads itself, and a file piped through it should not take seconds).
 constexpr double rate_of(const ServeOptions& options) noexcept {
   return options.rate.value_or(service_of(options) == Service::chat ? default_chat_rate : 0);
+}
+
+/// The chat's flood limit in bytes per second per client: a person typing never comes near it, and a room's
+/// few busiest senders together stay within what a modest link takes (docs/protocol.md).
+inline constexpr std::size_t default_chat_byte_rate = 8 * 1024;
+
+/// The --rate-bytes the options ask for, or the service's default: 8 KiB/s for chat, none for echo.
+constexpr std::size_t byte_rate_of(const ServeOptions& options) noexcept {
+  return options.rate_bytes.value_or(service_of(options) == Service::chat ? default_chat_byte_rate : 0);
+}
+
+/// The flood budget of one client (--rate 0 turns it off, bytes included).
+constexpr FloodBudget flood_budget(const ServeOptions& options) noexcept {
+  return FloodBudget{rate_of(options), options.burst, static_cast<double>(byte_rate_of(options)),
+                     static_cast<double>(options.burst_bytes)};
+}
+
+/// The notice for a client the flood limit paces: its lines or its bytes, whichever holds it.
+inline std::string pacing_notice(const FloodLimit& limit, const ServeOptions& options,
+                                 FloodLimit::Clock::time_point now) {
+  return limit.bytes_over(now) ? slow_down_bytes_notice(byte_rate_of(options))
+                               : slow_down_notice(rate_of(options));
+}
+
+/// The same as the log says it: "more than 100 lines/s, reading paused".
+inline std::string_view pacing_log_text(std::string_view notice) noexcept {
+  return notice.substr(slow_down_prefix.size());
 }
 
 /// The port the options ask for, or the mode's default.

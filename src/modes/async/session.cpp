@@ -27,7 +27,7 @@ Session::Session(Socket socket, std::string peer, const SessionContext& context)
       context_(context),
       outbox_(context.options.max_queue),
       framer_(context.options.max_line),
-      bucket_(rate_of(context.options), context.options.burst, Clock::now()),
+      bucket_(flood_budget(context.options), Clock::now()),
       timer_(socket_.get_executor()) {
   stats_.peer = std::move(peer);
 }

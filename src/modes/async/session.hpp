@@ -10,9 +10,9 @@
 #include <system_error>
 
 #include "core/chat_room.hpp"
+#include "core/flood_limit.hpp"
 #include "core/input_framer.hpp"
 #include "core/outbox.hpp"
-#include "core/token_bucket.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
@@ -118,7 +118,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   const SessionContext& context_;
   Outbox outbox_;
   InputFramer framer_;
-  TokenBucket bucket_;
+  FloodLimit bucket_;
   Timer timer_;                          // flood pauses while reading, then the flush and drain deadlines
   asio::cancellation_signal read_stop_;  // stops the reader's wait without touching the writer's write
   std::string backlog_;                  // unread part of a chunk during a flood pause

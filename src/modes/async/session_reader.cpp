@@ -155,13 +155,13 @@ void Session::send_replies() {
 
 void Session::note_paced() {
   if (std::exchange(paced_, true)) return;
-  const double rate = rate_of(context_.options);
+  const std::string notice = pacing_notice(bucket_, context_.options, Clock::now());
   if (context_.room != nullptr) {
-    context_.room->tell(id_, slow_down_notice(rate));
+    context_.room->tell(id_, notice);
   } else {
-    send(make_message(slow_down_notice(rate), line_ending(framer_.crlf())));
+    send(make_message(notice, line_ending(framer_.crlf())));
   }
-  context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
+  context_.log.logger().info("{} paced: {}", stats_.peer, pacing_log_text(notice));
 }
 
 std::size_t Session::feed(std::string_view data) {
@@ -193,7 +193,7 @@ bool Session::on_frame(FrameKind kind, std::string_view line) {
   // Telnet answers first: after an abort-output, telnet drops what comes before its timing mark's answer.
   send_replies();
   ++stats_.lines_in;
-  if (!bucket_.unlimited()) bucket_.take(1, now_);
+  if (!bucket_.unlimited()) bucket_.take_line(line.size() + 1, now_);
   ChatRoom* room = context_.room;
   if (!crlf_ && framer_.crlf()) {
     crlf_ = true;

@@ -75,7 +75,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
     output.flush();
     ++telnet_replies;
   });
-  TokenBucket bucket(rate_of(options), options.burst, started);
+  FloodLimit bucket(flood_budget(options), started);
   bool crlf = false;
   bool told_to_slow_down = false;
   bool log_pacing = true;  // logged once, after the room's lock
@@ -97,16 +97,17 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
           crlf = true;
           chat.set_crlf(member.id());
         }
+        const std::size_t bytes = line->text.size() + 1;  // taken before the text may move into `said`
         if (line->kind == FrameKind::too_long) {
           chat.on_too_long(member.id());
         } else {
           if (verbose) said.push_back(SaidLine{std::string(chat.name(member.id())), std::move(line->text)});
           last = chat.on_line(member.id(), verbose ? said.back().text : line->text);
         }
-        over_rate = take_token(bucket);
+        over_rate = take_token(bucket, bytes);
         if (over_rate && !told_to_slow_down && last != LineResult::close) {
           told_to_slow_down = true;
-          chat.tell(member.id(), slow_down_notice(rate_of(options)));
+          chat.tell(member.id(), pacing_notice(bucket, options, FloodLimit::Clock::now()));
         }
         if (last == LineResult::close || over_rate || handled == max_batch || !reader.has_ready())
           return last;
@@ -124,7 +125,8 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
     if (connection.stop_requested() || output.overflowed()) break;
     if (over_rate) {
       if (std::exchange(log_pacing, false)) {
-        log.logger().info("{} paced: more than {} lines/s, reading paused", stats.peer, rate_of(options));
+        const std::string notice = pacing_notice(bucket, options, FloodLimit::Clock::now());
+        log.logger().info("{} paced: {}", stats.peer, pacing_log_text(notice));
       }
       pause_reading(bucket, connection);
     }

@@ -61,20 +61,20 @@ void Connection::close(std::chrono::milliseconds linger) noexcept {
   close_gracefully(socket_, stop_requested() ? std::min(linger, stopping_linger) : linger);
 }
 
-bool take_token(TokenBucket& bucket) noexcept {
+bool take_token(FloodLimit& bucket, std::size_t bytes) noexcept {
   if (bucket.unlimited()) return false;
-  const auto now = TokenBucket::Clock::now();
-  bucket.take(1, now);
-  return bucket.wait(now) > TokenBucket::Clock::duration::zero();
+  const auto now = FloodLimit::Clock::now();
+  bucket.take_line(bytes, now);
+  return bucket.wait(now) > FloodLimit::Clock::duration::zero();
 }
 
-void pause_reading(TokenBucket& bucket, Connection& connection) {
+void pause_reading(FloodLimit& bucket, Connection& connection) {
   // Not reading is the backpressure: the client's own TCP window fills and its sends block.
-  connection.sleep_for(bucket.wait(TokenBucket::Clock::now()));
+  connection.sleep_for(bucket.wait(FloodLimit::Clock::now()));
 }
 
-void pace(TokenBucket& bucket, Connection& connection) {
-  if (take_token(bucket)) pause_reading(bucket, connection);
+void pace(FloodLimit& bucket, std::size_t bytes, Connection& connection) {
+  if (take_token(bucket, bytes)) pause_reading(bucket, connection);
 }
 
 }  // namespace dschat::threaded

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "core/token_bucket.hpp"
+#include "core/flood_limit.hpp"
 
 namespace dschat::threaded {
 
@@ -71,12 +71,12 @@ class Connection {
 };
 
 /// Takes the --rate token of one line read; true when the client is in debt and reading must pause.
-bool take_token(TokenBucket& bucket) noexcept;
+bool take_token(FloodLimit& bucket, std::size_t bytes) noexcept;
 
 /// Sleeps (stops reading the client) until the bucket is no longer negative or the server stops.
-void pause_reading(TokenBucket& bucket, Connection& connection);
+void pause_reading(FloodLimit& bucket, Connection& connection);
 
 /// Applies --rate to one line just read: take_token, then pause_reading when the client is in debt.
-void pace(TokenBucket& bucket, Connection& connection);
+void pace(FloodLimit& bucket, std::size_t bytes, Connection& connection);
 
 }  // namespace dschat::threaded

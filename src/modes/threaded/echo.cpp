@@ -25,7 +25,7 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
       connection.socket(), options.max_line,
       [&](std::string_view bytes) { asio::write(connection.socket(), asio::buffer(bytes), error); },
       options.message_pause);
-  TokenBucket bucket(rate_of(options), options.burst, started);
+  FloodLimit bucket(flood_budget(options), started);
   const bool verbose = log.logger().should_log(spdlog::level::debug);
   bool told_to_slow_down = false;
   std::string reply;
@@ -51,11 +51,12 @@ void serve_echo_client(Connection& connection, const ServeOptions& options, cons
       reply = line->text;
     }
     reply += line_ending(reader.crlf());
-    const bool paced = take_token(bucket);
+    const bool paced = take_token(bucket, line->text.size() + 1);
     if (paced && !told_to_slow_down) {
       told_to_slow_down = true;
-      reply.append(slow_down_notice(rate_of(options))).append(line_ending(reader.crlf()));
-      log.logger().info("{} paced: more than {} lines/s, reading paused", stats.peer, rate_of(options));
+      const std::string notice = pacing_notice(bucket, options, FloodLimit::Clock::now());
+      reply.append(notice).append(line_ending(reader.crlf()));
+      log.logger().info("{} paced: {}", stats.peer, pacing_log_text(notice));
     }
     asio::write(connection.socket(), asio::buffer(reply), error);
     if (error) {
