@@ -118,12 +118,19 @@ void Server::deny(Accepted& accepted) {
   }
   // Denials within a second of the last line are told together when the second is over: a scan or a
   // flood from a denied network costs the log one line a second.
-  if (denial_timer_armed_ || stopping_) return;
+  arm_denial_timer();
+}
+
+void Server::arm_denial_timer() {
+  const auto due = denials_.due();
+  if (!due || denial_timer_armed_ || stopping_) return;
   denial_timer_armed_ = true;
-  denial_timer_.expires_at(*denials_.due());
+  denial_timer_.expires_at(*due);
   denial_timer_.async_wait([this](const std::error_code& error) {
     denial_timer_armed_ = false;
-    if (!error) flush_denials(false);
+    if (error) return;
+    flush_denials(false);
+    arm_denial_timer();  // in case the timer fired a little early: nothing counted is ever left untold
   });
 }
 

@@ -49,6 +49,8 @@ class Server {
   bool start_session(Accepted& accepted, const IpAddress& address);
   /// Closes a denied connection and logs it at a limited rate (DenialLog).
   void deny(Accepted& accepted);
+  /// Waits for DenialLog's counted denials to be due, then logs them; nothing when none or already waiting.
+  void arm_denial_timer();
   /// Logs the denials DenialLog has counted once they are due (or at once with force).
   void flush_denials(bool force);
   void begin_shutdown(int signal_number);
