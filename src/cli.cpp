@@ -24,6 +24,7 @@
 #include "modes/client.hpp"
 #include "modes/serve.hpp"
 #include "modes/threads_demo.hpp"
+#include "net/text_file.hpp"
 #include "version.hpp"
 
 namespace dschat {
@@ -232,6 +233,68 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->capture_default_str();
 }
 
+/// The access-control flags as given; they become ServeOptions::access once the mode is known to be async,
+/// so that a flag refused for the mode is told before any file is read.
+struct AccessFlags {
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  std::vector<std::string> allow_files;
+  std::vector<std::string> deny_files;
+};
+
+const std::vector<const char*> kAccessFlags{"--allow", "--deny", "--allow-file", "--deny-file",
+                                            "--max-per-ip"};
+
+/// Binds the flags of the async server's access control (docs/protocol.md, limits).
+void add_access_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options,
+                      const std::shared_ptr<AccessFlags>& access) {
+  const auto list = [&](const char* flag, std::vector<std::string>& values, const char* type,
+                        const char* help) {
+    command.add_option(flag, values, help)
+        ->type_name(type)
+        ->default_str("")  // not "[]"
+        ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+        ->allow_extra_args(false);
+  };
+  list("--allow", access->allow, "LIST",
+       "Async: only these addresses may connect (CIDR blocks, comma-separated, repeatable); allow wins over "
+       "--deny");
+  list("--deny", access->deny, "LIST",
+       "Async: these addresses are closed at accept, before any byte (CIDR blocks, comma-separated, "
+       "repeatable)");
+  list("--allow-file", access->allow_files, "FILE",
+       "Async: --allow entries from a file, one a line, # comments");
+  list("--deny-file", access->deny_files, "FILE",
+       "Async: --deny entries from a file, one a line, # comments");
+  command
+      .add_option("--max-per-ip", options->max_per_ip,
+                  "Async: connections open at once from one address; the next gets '! too many connections "
+                  "from your address' (0 = no limit)")
+      ->check(whole(std::size_t{0}, std::size_t{1000000}, "a number of connections"))
+      ->capture_default_str();
+}
+
+/// Fills policy from the access flags: a bad entry in a flag is a usage error (exit 2), a file that cannot
+/// be read or holds a bad line a failure (exit 1).
+void apply_access_flags(const AccessFlags& flags, AccessPolicy& policy) {
+  for (const auto& list : flags.allow)
+    policy.allow.add_list(list, "--allow");
+  for (const auto& list : flags.deny)
+    policy.deny.add_list(list, "--deny");
+  const auto add_files = [](const std::vector<std::string>& paths, const char* flag, AccessList& to) {
+    for (const auto& path : paths) {
+      const std::string text = read_text_file(path, flag);
+      try {
+        to.add_file_text(text, fmt::format("{} {}", flag, path));
+      } catch (const UsageError& e) {
+        throw Error(e.what());  // the command line was right: the file is wrong
+      }
+    }
+  };
+  add_files(flags.allow_files, "--allow-file", policy.allow);
+  add_files(flags.deny_files, "--deny-file", policy.deny);
+}
+
 /// Refuses the flags that mean nothing for the chosen mode and service, as a usage error.
 void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   const auto given = [&](const char* flag) {
@@ -247,6 +310,14 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
       if (given(flag)) refuse(fmt::format("{} means nothing for --mode once: it serves echo only", flag));
     }
   }
+  if (options.mode != ServeMode::async) {
+    for (const char* flag : kAccessFlags) {
+      if (given(flag)) {
+        refuse(fmt::format("{} means nothing for --mode {}: access control is in the async server only", flag,
+                           options.mode == ServeMode::once ? "once" : "threaded"));
+      }
+    }
+  }
   const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
   if (given("--big-room") && service != Service::chat) refuse("--big-room applies to the chat service only");
@@ -260,37 +331,42 @@ struct ServeAlias {
 };
 
 void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOptions>& options,
-                     const ServeAlias& alias) {
+                     const std::shared_ptr<AccessFlags>& access, const ServeAlias& alias) {
   auto* command = app.add_subcommand(alias.name, alias.description);
   command->group("Aliases");
   add_serve_flags(*command, options, alias.mode);
   // once serves one client and exits: the service and protection flags mean nothing there.
   if (alias.mode != ServeMode::once) add_service_flags(*command, options, alias.mode);
-  command->callback([&run, options, command, mode = alias.mode] {
+  if (alias.mode == ServeMode::async) add_access_flags(*command, options, access);
+  command->callback([&run, options, access, command, mode = alias.mode] {
     options->mode = mode;
     check_serve_flags(*command, *options);
+    apply_access_flags(*access, options->access);
     run = [options] { return run_serve(*options); };
   });
 }
 
 void add_serve(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ServeOptions>();
+  auto access = std::make_shared<AccessFlags>();
   auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
   add_serve_flags(*serve, options, std::nullopt);
   add_service_flags(*serve, options, std::nullopt);
-  serve->callback([&run, options, serve] {
+  add_access_flags(*serve, options, access);
+  serve->callback([&run, options, access, serve] {
     check_serve_flags(*serve, *options);
+    apply_access_flags(*access, options->access);
     run = [options] { return run_serve(*options); };
   });
 
   add_serve_alias(
-      app, run, options,
+      app, run, options, access,
       {"echo-once", "Alias of serve --mode once: echo one client's first line, exit", ServeMode::once});
   add_serve_alias(
-      app, run, options,
+      app, run, options, access,
       {"threaded-server", "Alias of serve --mode threaded: one thread per client, echo by default",
        ServeMode::threaded});
-  add_serve_alias(app, run, options,
+  add_serve_alias(app, run, options, access,
                   {"async-server", "Alias of serve --mode async: event loop with coroutines, chat by default",
                    ServeMode::async});
 }

@@ -10,6 +10,8 @@ namespace dschat {
 namespace protocol {
 inline constexpr std::string_view end_command = "end";
 inline constexpr std::string_view server_full = "! server full";
+/// To a client past --max-per-ip.
+inline constexpr std::string_view too_many_from_address = "! too many connections from your address";
 inline constexpr std::string_view shutting_down = "* server shutting down";
 inline constexpr std::string_view idle_reason = "idle timeout";  ///< a client closed by --idle-timeout
 inline constexpr std::string_view command_separators = " \t";    ///< between a chat command and its argument

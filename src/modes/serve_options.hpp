@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/access_list.hpp"
 #include "core/chat_room.hpp"
 #include "core/flood_limit.hpp"
 #include "core/protocol.hpp"
@@ -39,6 +40,9 @@ struct ServeOptions {
   double idle_timeout = 0;  ///< seconds a client may stay silent before it is closed, 0 = never
   /// Chat: above this many members joins and leaves are told as a summary every 10 s; 0 = never.
   std::size_t big_room = 100;
+  /// Async: who may connect (--allow, --deny and their files); a denied client is closed before any byte.
+  AccessPolicy access;
+  std::size_t max_per_ip = 0;  ///< async: connections open at once from one address, 0 = no limit
   bool raw = false;
   bool verbose = false;
 };

@@ -9,6 +9,8 @@
 #include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <exception>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -125,20 +127,34 @@ void AcceptLoop::on_failure(const std::error_code& error) {
   });
 }
 
-void refuse_full(Accepted& connection, const ConnectionLog& log) noexcept {
-  ConnectionStats stats;
-  stats.peer = connection.peer;
-  stats.reason = "server full";
-  log.connected(stats.peer);
-  static constexpr std::string_view line = "! server full\n";
-  static_assert(line.substr(0, line.size() - 1) == protocol::server_full);
-  if (::send(connection.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-      static_cast<ssize_t>(line.size())) {
-    stats.lines_out = 1;
+void refuse(Accepted& connection, std::string_view notice, std::string_view reason,
+            const ConnectionLog& log) noexcept {
+  try {
+    ConnectionStats stats;
+    stats.peer = connection.peer;
+    stats.reason = reason;
+    log.connected(stats.peer);
+    std::string line(notice);
+    line += '\n';
+    if (::send(connection.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(line.size())) {
+      stats.lines_out = 1;
+    }
+    ::shutdown(connection.fd, SHUT_WR);
+    ::close(std::exchange(connection.fd, -1));
+    log.disconnected(stats);
+  } catch (const std::exception&) {
+    // Out of memory for a log line: the connection is still closed, the server goes on.
+    if (connection.fd >= 0) ::close(std::exchange(connection.fd, -1));
   }
-  ::shutdown(connection.fd, SHUT_WR);
+}
+
+void refuse_full(Accepted& connection, const ConnectionLog& log) noexcept {
+  refuse(connection, protocol::server_full, "server full", log);
+}
+
+void close_denied(Accepted& connection) noexcept {
   ::close(std::exchange(connection.fd, -1));
-  log.disconnected(stats);
 }
 
 void check_fd_limit(std::size_t max_clients, const ConnectionLog& log) {

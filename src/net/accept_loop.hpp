@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "log/connection_logger.hpp"
@@ -63,9 +64,17 @@ class AcceptLoop {
 /// probes 10 s apart) so that a peer that vanished without a word is found. AcceptLoop calls it.
 void configure_client_socket(int fd) noexcept;
 
-/// Turns a connection away past --max-clients: logs it, sends `! server full` (a new socket's send buffer
-/// is empty, so this never blocks) and closes it.
+/// Turns a connection away: logs it as connected and disconnected for reason, sends notice and a line
+/// ending (a new socket's send buffer is empty, so this never blocks) and closes it.
+void refuse(Accepted& connection, std::string_view notice, std::string_view reason,
+            const ConnectionLog& log) noexcept;
+
+/// Turns a connection away past --max-clients: refuse() with `! server full`.
 void refuse_full(Accepted& connection, const ConnectionLog& log) noexcept;
+
+/// Closes a connection that --allow/--deny refuse, before any byte is written (the caller logs it, at a
+/// limited rate).
+void close_denied(Accepted& connection) noexcept;
 
 /// Raises the open-file limit as far as allowed and warns on log when the limit cannot hold max_clients
 /// connections and the server's own descriptors, or cannot be read. Not fatal: past the limit new

@@ -20,6 +20,12 @@ std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
   return fmt::format("{}:{}", address.to_string(), endpoint.port());
 }
 
+IpAddress ip_address(const asio::ip::tcp::endpoint& endpoint) noexcept {
+  const auto address = endpoint.address();
+  if (address.is_v4()) return IpAddress::v4(address.to_v4().to_bytes());
+  return IpAddress::v6(address.to_v6().to_bytes());
+}
+
 std::string_view unbracket(std::string_view host) noexcept {
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
   return host;

@@ -7,10 +7,15 @@
 #include <system_error>
 #include <vector>
 
+#include "core/access_list.hpp"
+
 namespace dschat {
 
 /// "127.0.0.1:8080" or "[::1]:8080"; an IPv4 peer of a dual-stack listener shows as IPv4, not ::ffff:….
 std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint);
+
+/// The address of endpoint, for --allow/--deny and --max-per-ip (a v4-mapped one as IPv4).
+IpAddress ip_address(const asio::ip::tcp::endpoint& endpoint) noexcept;
 
 /// host without the brackets of "[::1]" (the form format_endpoint prints); any other host unchanged.
 std::string_view unbracket(std::string_view host) noexcept;

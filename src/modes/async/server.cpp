@@ -10,6 +10,7 @@
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
+#include "net/endpoint.hpp"
 #include "net/listener.hpp"
 
 namespace dschat::async {
@@ -50,7 +51,8 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
                   [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
-      signals_(io_.get_executor()) {
+      signals_(io_.get_executor()),
+      denial_timer_(io_.get_executor()) {
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
     context_.room = &*room_;
@@ -76,29 +78,64 @@ void Server::admit(std::vector<Accepted>& batch) {
   // a storm of N connections would cost each member N writes of one notice each.
   const JoinBatch joins(context_.room);
   for (Accepted& accepted : batch) {
-    if (sessions_.size() >= options_.max_clients) {
+    const IpAddress address = ip_address(accepted.remote);
+    if (!options_.access.permits(address)) {
+      deny(accepted);
+    } else if (sessions_.size() >= options_.max_clients) {
       refuse_full(accepted, log_);
-    } else {
-      start_session(accepted);
+    } else if (options_.max_per_ip > 0 && !per_ip_.try_add(address, options_.max_per_ip)) {
+      refuse(accepted, protocol::too_many_from_address, "too many connections from this address", log_);
+    } else if (!start_session(accepted, address) && options_.max_per_ip > 0) {
+      per_ip_.remove(address);
     }
   }
 }
 
-void Server::start_session(Accepted& accepted) {
+bool Server::start_session(Accepted& accepted, const IpAddress& address) {
   std::shared_ptr<Session> session;
   try {
     Socket socket(io_.get_executor(), accepted.remote.protocol(), accepted.fd);
     accepted.fd = -1;  // the socket owns it
     session = std::make_shared<Session>(std::move(socket), std::move(accepted.peer), context_);
     session->open();
+    if (options_.max_per_ip > 0) addresses_.emplace(session.get(), address);
   } catch (const std::exception& e) {
     // Most likely out of memory: refuse this one client, keep serving the others.
     log_.logger().error("cannot start a session: {}", e.what());
     if (accepted.fd >= 0) ::close(accepted.fd);
-    return;
+    return false;
   }
   sessions_.insert(session);
   session->start();
+  return true;
+}
+
+void Server::deny(Accepted& accepted) {
+  close_denied(accepted);
+  if (auto line = denials_.denied(accepted.peer, DenialLog::Clock::now())) {
+    log_.logger().info("{}", *line);
+    return;
+  }
+  // Denials within a second of the last line are told together when the second is over: a scan or a
+  // flood from a denied network costs the log one line a second.
+  arm_denial_timer();
+}
+
+void Server::arm_denial_timer() {
+  const auto due = denials_.due();
+  if (!due || denial_timer_armed_ || stopping_) return;
+  denial_timer_armed_ = true;
+  denial_timer_.expires_at(*due);
+  denial_timer_.async_wait([this](const std::error_code& error) {
+    denial_timer_armed_ = false;
+    if (error) return;
+    flush_denials(false);
+    arm_denial_timer();  // in case the timer fired a little early: nothing counted is ever left untold
+  });
+}
+
+void Server::flush_denials(bool force) {
+  if (auto line = denials_.flush(DenialLog::Clock::now(), force)) log_.logger().info("{}", *line);
 }
 
 Awaitable<void> Server::watch_signals() {
@@ -118,6 +155,8 @@ void Server::begin_shutdown(int signal_number) {
   log_.logger().info("{}: shutting down, clients connected: {}", signal_name(signal_number),
                      sessions_.size());
   accept_loop_.stop();
+  denial_timer_.cancel();
+  flush_denials(true);
   idle_sweep_.stop();
   room_clock_.stop();
   std::error_code ignored;
@@ -142,6 +181,10 @@ void Server::on_session_end(const std::shared_ptr<Session>& session, const std::
     session->fail("internal error");
   }
   sessions_.erase(session);
+  if (const auto counted = addresses_.find(session.get()); counted != addresses_.end()) {
+    per_ip_.remove(counted->second);
+    addresses_.erase(counted);
+  }
   if (stopping_ && sessions_.empty()) {
     signals_.cancel();
   }

@@ -2,13 +2,17 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "core/address_counter.hpp"
 #include "core/chat_room.hpp"
+#include "core/denial_log.hpp"
 #include "core/exit_code.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
@@ -37,10 +41,18 @@ class Server {
 
  private:
   /// Starts a session for each connection of one accept turn (their joins announced together), or turns
-  /// it away when --max-clients are connected.
+  /// it away: closed without a byte when --allow/--deny refuse its address, told so past --max-clients or
+  /// --max-per-ip.
   void admit(std::vector<Accepted>& batch);
   Awaitable<void> watch_signals();
-  void start_session(Accepted& accepted);
+  /// Starts a session for accepted, coming from address; false when it could not.
+  bool start_session(Accepted& accepted, const IpAddress& address);
+  /// Closes a denied connection and logs it at a limited rate (DenialLog).
+  void deny(Accepted& accepted);
+  /// Waits for DenialLog's counted denials to be due, then logs them; nothing when none or already waiting.
+  void arm_denial_timer();
+  /// Logs the denials DenialLog has counted once they are due (or at once with force).
+  void flush_denials(bool force);
   void begin_shutdown(int signal_number);
   void on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error);
 
@@ -58,7 +70,12 @@ class Server {
   PeriodicTimer idle_sweep_;
   PeriodicTimer room_clock_;
   TerminationSignals signals_;
+  asio::steady_timer denial_timer_;  // armed while DenialLog holds denials not logged yet
   std::unordered_set<std::shared_ptr<Session>> sessions_;
+  DenialLog denials_;
+  AddressCounter per_ip_;                                    // --max-per-ip only
+  std::unordered_map<const Session*, IpAddress> addresses_;  // --max-per-ip only: whom per_ip_ counts
+  bool denial_timer_armed_ = false;
   bool stopping_ = false;
 };
 
