@@ -45,21 +45,18 @@ void Relay::join(std::uint64_t id, Clock::time_point now) {
 }
 
 void Relay::chat(std::uint64_t id, std::string_view text, Clock::time_point now) {
-  const Member* member = local(id);
-  if (member == nullptr) return;
-  Envelope envelope;
-  envelope.kind = Kind::chat;
-  envelope.id = id;
-  envelope.name = member->name;
-  envelope.text = std::string(text);
-  send(std::move(envelope), now);
+  send_text(Kind::chat, id, text, now);
 }
 
 void Relay::me(std::uint64_t id, std::string_view text, Clock::time_point now) {
+  send_text(Kind::me, id, text, now);
+}
+
+void Relay::send_text(Kind kind, std::uint64_t id, std::string_view text, Clock::time_point now) {
   const Member* member = local(id);
   if (member == nullptr) return;
   Envelope envelope;
-  envelope.kind = Kind::me;
+  envelope.kind = kind;
   envelope.id = id;
   envelope.name = member->name;
   envelope.text = std::string(text);

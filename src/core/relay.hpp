@@ -159,6 +159,9 @@ class Relay {
   const std::string& last_error() const noexcept { return last_error_; }
 
  private:
+  // A chat line or an action of local member id.
+  void send_text(Envelope::Kind kind, std::uint64_t id, std::string_view text, Clock::time_point now);
+
   struct Member {
     std::uint64_t joined = 0;
     std::uint64_t claimed = 0;
