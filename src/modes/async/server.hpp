@@ -14,6 +14,7 @@
 #include "modes/async/io_types.hpp"
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
+#include "modes/async/web_session.hpp"
 #include "modes/serve_options.hpp"
 #include "net/accept_loop.hpp"
 #include "net/periodic_timer.hpp"
@@ -21,7 +22,8 @@
 
 namespace dschat::async {
 
-/// serve --mode async: one event-loop thread, C++20 coroutines; chat service by default, echo on request.
+/// serve --mode async: one event-loop thread, C++20 coroutines; chat service by default, echo on request;
+/// with --web-port also the chat page and its WebSocket.
 /// Runs until SIGINT/SIGTERM, then tells the clients, flushes for up to 2 s and returns ok.
 ExitCode run_server(const ServeOptions& options, const ConnectionLog& log);
 
@@ -39,6 +41,12 @@ class Server {
   /// Starts a session for each connection of one accept turn (their joins announced together), or turns
   /// it away when --max-clients are connected.
   void admit(std::vector<Accepted>& batch);
+  /// The same for the web endpoint (--web-port): a WebSession each, or a 503 past --max-clients.
+  void admit_web(std::vector<Accepted>& batch);
+  /// Connections served now, TCP and web: --max-clients counts both.
+  std::size_t connections() const noexcept { return sessions_.size() + web_sessions_.size(); }
+  /// After shutdown began: once every connection has finished, lets run() return.
+  void check_done();
   Awaitable<void> watch_signals();
   void start_session(Accepted& accepted);
   void begin_shutdown(int signal_number);
@@ -51,14 +59,18 @@ class Server {
   std::vector<char> read_buffer_;
   std::optional<ChatRoom> room_;
   SessionContext context_;
+  WebContext web_context_;
   Message shutting_down_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
+  std::optional<asio::ip::tcp::acceptor> web_acceptor_;
+  std::optional<AcceptLoop> web_accept_loop_;
   PeriodicTimer idle_sweep_;
   PeriodicTimer room_clock_;
   TerminationSignals signals_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
+  std::unordered_set<std::shared_ptr<WebSession>> web_sessions_;
   bool stopping_ = false;
 };
 
