@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 
-from chat_helpers import WELCOME, join, stop_cleanly
+from chat_helpers import WELCOME, join, stop_cleanly, wait_log
 from harness import LineSocket, assert_silent, connect, dschat, read_to_eof, run, run_tests, wait_until
 
 WEB_LISTENING = re.compile(rb"^web listening on (\S+):(\d+)$", re.M)
@@ -265,6 +265,17 @@ def test_shutdown_tells_the_browser_and_closes_with_1001():
     assert ws.close_code() == 1001
     ws.assert_eof()
     assert server.wait(timeout=10) == 0, server.err[-2000:]
+
+
+def test_a_silent_browser_is_closed_by_the_idle_timeout():
+    server, _, web = web_server("--idle-timeout", "1.5")
+    ws = WsClient(web)
+    name = ws.welcome()
+    assert ws.line(timeout=10) == b"! closing: no line for 1.5 s"
+    assert ws.close_code() == 1000
+    ws.assert_eof()
+    wait_log(server, f"{name} disconnected: idle timeout".encode())
+    stop_cleanly(server)
 
 
 def test_web_connections_count_against_max_clients():

@@ -64,6 +64,8 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                     const auto cutoff = now - clock_seconds(options_.idle_timeout);
                     for (const auto& session : sessions_)
                       session->expire_if_silent_since(cutoff);
+                    for (const auto& session : web_sessions_)
+                      session->expire_if_silent_since(cutoff);
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
                   [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),

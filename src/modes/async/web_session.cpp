@@ -7,6 +7,7 @@
 #include <asio/co_spawn.hpp>
 #include <utility>
 
+#include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
 #include "net/endpoint.hpp"
 #include "web/web_assets.hpp"
@@ -43,7 +44,7 @@ WebSession::~WebSession() {
 }
 
 void WebSession::start() {
-  started_ = Clock::now();
+  started_ = last_heard_ = Clock::now();
   asio::co_spawn(socket_.get_executor(), run(), [self = shared_from_this()](const std::exception_ptr& error) {
     if (error) {
       self->leave_room();
@@ -61,6 +62,14 @@ void WebSession::stop() {
     send_close(ws_close::going_away, "server shutting down");
   }
   reading_done_ = true;
+  deadline_.cancel();  // the reader waits on it too
+}
+
+void WebSession::expire_if_silent_since(Clock::time_point cutoff) {
+  if (!websocket_ || reading_done_ || last_heard_ >= cutoff) return;
+  send(context_.idle_notice);
+  set_reason(protocol::idle_reason, true);
+  send_close(ws_close::normal, protocol::idle_reason);
   deadline_.cancel();  // the reader waits on it too
 }
 

@@ -55,6 +55,10 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   /// Server shutdown: stop reading, flush what is queued, then close a WebSocket with 1001.
   void stop();
 
+  /// --idle-timeout: a WebSocket member that has sent nothing since cutoff is told so and closed (1000),
+  /// as Session::expire_if_silent_since() does for a TCP client. A request has its own 10 s deadline.
+  void expire_if_silent_since(Clock::time_point cutoff);
+
  private:
   // HTTP (web_session.cpp)
   Awaitable<void> run();
@@ -107,6 +111,7 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   ConnectionStats stats_;
   std::string room_reason_;  // what the others are told when this member leaves
   Clock::time_point started_;
+  Clock::time_point last_heard_;  // when the client last sent something (--idle-timeout)
   ChatRoom::MemberId id_ = 0;
   bool joined_ = false;
   bool websocket_ = false;
