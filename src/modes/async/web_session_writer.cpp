@@ -55,16 +55,19 @@ Awaitable<void> WebSession::write_loop() {
 }
 
 Awaitable<void> WebSession::flush(Clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  // Writes here rather than waiting for the writer, which may still be waiting for its turn; if both wait
+  // for the socket, both wake and the second finds nothing left to write.
   Timer timer(socket_.get_executor());
-  while (!failed_ && (writing_ || !outbox_.empty())) {
-    if (Clock::now() >= deadline) {
-      fail("flush timed out");
-      break;
+  timer.expires_at(deadline);
+  while (!failed_ && !write_now() && !failed_) {
+    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_write, use_tuple) ||
+                                timer.async_wait(use_tuple));
+    if (woke.index() == 1) {
+      fail("flush timed out");  // the client has not taken its queue within the budget
+    } else if (const auto [error] = std::get<0>(woke); error) {
+      fail(disconnect_reason(error));
     }
-    if (!writing_) start_writer();
-    // The writer holds no timer to wake us: poll it at a short interval, bounded by the deadline.
-    timer.expires_after(std::chrono::milliseconds(10));
-    co_await timer.async_wait(use_tuple);
   }
 }
 
