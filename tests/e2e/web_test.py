@@ -9,7 +9,7 @@ import socket
 import struct
 import time
 
-from chat_helpers import WELCOME, join, stop_cleanly, wait_log
+from chat_helpers import WELCOME, join, lines_past_kernel_buffers, lines_until, stop_cleanly, wait_log
 from harness import LineSocket, assert_silent, connect, dschat, read_to_eof, run, run_tests, wait_until
 
 WEB_LISTENING = re.compile(rb"^web listening on (\S+):(\d+)$", re.M)
@@ -48,8 +48,14 @@ def get(port, path, method="GET", extra=b""):
 class WsClient:
     """A WebSocket client as a browser is one: a random key, masked frames; it can also misbehave."""
 
-    def __init__(self, port, origin=None, path="/ws"):
-        self.sock = connect(port)
+    def __init__(self, port, origin=None, path="/ws", rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = connect(port)
+        else:  # a small window, set before connecting: a client that reads slowly
+            self.sock = socket.socket()
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(10)
+            self.sock.connect(("127.0.0.1", port))
         self.key = base64.b64encode(os.urandom(16))
         origin = origin or f"http://127.0.0.1:{port}"
         self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -254,6 +260,21 @@ def test_an_overlong_message_gets_the_error_line_and_the_connection_stays():
     ws.send("still here")
     assert tcp.line() == f"<{name}> still here".encode()
     stop_cleanly(server, tcp, ws)
+
+
+def test_a_browser_that_does_not_read_is_cut_off_as_too_slow():
+    server, port, web = web_server("--max-queue", "64KiB", "--rate", "0")
+    writer, _ = join(port)
+    slow = WsClient(web, rcvbuf=4096)
+    name = slow.welcome()  # and never reads again
+    lines_until(writer, f"* {name} joined".encode())  # a member that leaves before this is never announced
+    payload = b"y" * 1000
+    total = lines_past_kernel_buffers(1000) + 100  # more than the kernel buffers and the outbox hold
+    for first in range(0, total, 30):
+        writer.send(b"".join(b"%d " % i + payload + b"\n" for i in range(first, first + 30)))
+    lines_until(writer, f"* {name} left (too slow: send queue over 64 KiB)".encode(), timeout=60)
+    wait_log(server, f"{name} disconnected: too slow: send queue over 64 KiB".encode())
+    stop_cleanly(server, writer, slow)
 
 
 def test_shutdown_tells_the_browser_and_closes_with_1001():
