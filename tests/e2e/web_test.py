@@ -299,6 +299,24 @@ def test_a_silent_browser_is_closed_by_the_idle_timeout():
     stop_cleanly(server)
 
 
+def test_the_server_pings_and_closes_a_browser_that_does_not_answer():
+    server, _, web = web_server()
+    answering, silent = WsClient(web), WsClient(web)
+    answering.welcome()
+    name = silent.welcome()
+    for _ in range(2):  # every 30 s; answered each time
+        while (frame := answering.frame(timeout=40))[0] == 1:
+            pass  # notices
+        assert frame == (9, b""), frame
+        answering.send_frame(10, b"")
+    while (frame := silent.frame(timeout=40))[0] != 8:
+        assert frame[0] in (1, 9), frame  # notices, then the ping it never answers
+    assert struct.unpack("!H", frame[1][:2])[0] == 1008, frame
+    silent.assert_eof()
+    wait_log(server, f"{name} disconnected: no answer to ping".encode())
+    stop_cleanly(server, answering, silent)
+
+
 def test_web_connections_count_against_max_clients():
     server, port, web = web_server("--max-clients", "1")
     ws = WsClient(web)

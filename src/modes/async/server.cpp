@@ -69,6 +69,11 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
                   [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
+      web_ping_(io_.get_executor(), web_ping_period,
+                [this](PeriodicTimer::Clock::time_point) {
+                  for (const auto& session : web_sessions_)
+                    session->ping();
+                }),
       signals_(io_.get_executor()) {
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
@@ -94,6 +99,7 @@ ExitCode Server::run() {
     std::fflush(stdout);
     log_.logger().info("chat page at http://{}/", address);
     web_accept_loop_->start();
+    web_ping_.start();
   }
   // The room knows the time before the first member joins: a join waits a second to be announced.
   if (room_) room_->tick(PeriodicTimer::Clock::now());
@@ -181,6 +187,7 @@ void Server::begin_shutdown(int signal_number) {
   std::error_code ignored;
   acceptor_.close(ignored);
   if (web_acceptor_) {
+    web_ping_.stop();
     web_accept_loop_->stop();
     web_acceptor_->close(ignored);
   }
@@ -192,10 +199,8 @@ void Server::begin_shutdown(int signal_number) {
   }
   for (const auto& session : sessions_)
     session->stop(shutdown_reason);
-  // stop() may end a session at once, which erases it from the set: iterate over a copy.
-  const std::vector<std::shared_ptr<WebSession>> web(web_sessions_.begin(), web_sessions_.end());
-  for (const auto& session : web)
-    session->stop();
+  for (const auto& session : web_sessions_)
+    session->stop();  // never ends a session at once: the set stays as it is
 }
 
 void Server::on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error) {

@@ -68,6 +68,7 @@ class Server {
   std::optional<AcceptLoop> web_accept_loop_;
   PeriodicTimer idle_sweep_;
   PeriodicTimer room_clock_;
+  PeriodicTimer web_ping_;
   TerminationSignals signals_;
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   std::unordered_set<std::shared_ptr<WebSession>> web_sessions_;

@@ -73,6 +73,18 @@ void WebSession::expire_if_silent_since(Clock::time_point cutoff) {
   deadline_.cancel();  // the reader waits on it too
 }
 
+void WebSession::ping() {
+  if (!websocket_ || reading_done_) return;
+  if (awaiting_pong_) {
+    set_reason("no answer to ping", true);
+    send_close(ws_close::policy_violation, "no answer to ping");
+    deadline_.cancel();  // the reader waits on it too
+    return;
+  }
+  awaiting_pong_ = true;
+  queue(make_raw_message(ws_ping_frame()));
+}
+
 Awaitable<void> WebSession::run() {
   deadline_.expires_after(handshake_budget);
   // Not `co_await read_head() && …`: GCC 12 miscompiles a co_await inside a short-circuit operand.

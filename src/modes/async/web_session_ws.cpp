@@ -59,6 +59,7 @@ Awaitable<void> WebSession::serve_websocket(std::string_view early) {
       break;
     }
     if (context_.options.idle_timeout > 0) last_heard_ = Clock::now();
+    awaiting_pong_ = false;  // any bytes show the client is there, a pong or not
     pending = std::string_view(buffer_.data(), n);
   }
   leave_room();  // at once, as Session::read_loop() does
