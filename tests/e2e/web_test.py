@@ -328,17 +328,18 @@ def test_web_connections_count_against_max_clients():
 
 
 def test_web_flags_are_refused_where_they_mean_nothing():
-    for args in [
-        ("serve", "--mode", "once", "--web-port", "0"),
-        ("serve", "--mode", "threaded", "--web-port", "0"),
-        ("threaded-server", "--web-port", "0"),
-        ("serve", "--mode", "async", "--service", "echo", "--web-port", "0"),
-        ("serve", "--mode", "async", "--web-origin", "http://x"),
+    for args, why in [
+        (("serve", "--mode", "once", "--web-port", "0"), "--web-port applies to --mode async only"),
+        (("serve", "--mode", "threaded", "--web-port", "0"), "--web-port applies to --mode async only"),
+        (("threaded-server", "--web-port", "0"), "--web-port applies to --mode async only"),
+        (("serve", "--mode", "async", "--service", "echo", "--web-port", "0"),
+         "--web-port applies to the chat service only"),
+        (("serve", "--mode", "async", "--web-origin", "http://x"), "--web-origin needs --web-port"),
     ]:
         result = run(*args, "--port", "0")
         assert result.returncode == 2, (args, result)
         lines = result.stderr.decode().splitlines()
-        assert len(lines) == 1 and "--web-" in lines[0], (args, lines)
+        assert len(lines) == 1 and lines[0].startswith(f"dschat: {why} (see dschat "), (args, lines)
 
 
 if __name__ == "__main__":
