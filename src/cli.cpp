@@ -231,6 +231,13 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
                   "Connections served at once; the next gets '! server full'")
       ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
+  command
+      .add_option("--web-port", options->web_port,
+                  "Async chat: also serve the chat page and its WebSocket on this port (0 picks a free one)")
+      ->check(whole(0, 65535, "a TCP port"));
+  command.add_option(
+      "--web-origin", options->web_origins,
+      "Async chat: an origin allowed to open the WebSocket besides the page's own (repeatable)");
 }
 
 /// The access-control flags as given; they become ServeOptions::access once the mode is known to be async,
@@ -321,6 +328,12 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
   if (given("--big-room") && service != Service::chat) refuse("--big-room applies to the chat service only");
+  for (const char* flag : {"--web-port", "--web-origin"}) {
+    if (!given(flag)) continue;
+    if (options.mode != ServeMode::async) refuse(fmt::format("{} applies to --mode async only", flag));
+    if (service != Service::chat) refuse(fmt::format("{} applies to the chat service only", flag));
+  }
+  if (given("--web-origin") && !given("--web-port")) refuse("--web-origin needs --web-port");
 }
 
 /// A subcommand that is `serve` with its mode fixed, such as echo-once.

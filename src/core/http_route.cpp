@@ -25,6 +25,8 @@ std::string_view reason_phrase(int status) noexcept {
       return "Upgrade Required";
     case 431:
       return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
     case 505:
       return "HTTP Version Not Supported";
     default:

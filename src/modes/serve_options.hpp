@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/access_list.hpp"
 #include "core/chat_room.hpp"
@@ -45,6 +46,10 @@ struct ServeOptions {
   std::size_t max_per_ip = 0;  ///< async: connections open at once from one address, 0 = no limit
   bool raw = false;
   bool verbose = false;
+  /// Async chat: the port of the web endpoint (the page and its WebSocket), 0 = a free one; unset: none.
+  std::optional<std::uint16_t> web_port;
+  /// Origins allowed to open the WebSocket besides the page's own (--web-origin).
+  std::vector<std::string> web_origins;
 };
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).

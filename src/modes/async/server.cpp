@@ -1,5 +1,6 @@
 #include "modes/async/server.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
@@ -19,6 +20,21 @@ namespace {
 constexpr std::size_t read_buffer_size = 64 * 1024;
 
 constexpr std::string_view shutdown_reason = "server shutting down";
+
+/// Turns a web connection away past --max-clients: a 503 (a new socket's send buffer is empty, so this
+/// never blocks), then closes it.
+void refuse_web(Accepted& connection, const ConnectionLog& log) noexcept {
+  try {
+    log.logger().info("{} http: server full (503)", connection.peer);
+    const std::string response = http_error_response(503);
+    [[maybe_unused]] const auto sent =
+        ::send(connection.fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  } catch (const std::exception&) {
+    // Out of memory: the connection is closed without an answer.
+  }
+  ::shutdown(connection.fd, SHUT_WR);
+  ::close(std::exchange(connection.fd, -1));
+}
 
 void rethrow(const std::exception_ptr& error) {
   if (error) std::rethrow_exception(error);
@@ -48,19 +64,44 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                     const auto cutoff = now - clock_seconds(options_.idle_timeout);
                     for (const auto& session : sessions_)
                       session->expire_if_silent_since(cutoff);
+                    for (const auto& session : web_sessions_)
+                      session->expire_if_silent_since(cutoff);
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
                   [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
+      web_ping_(io_.get_executor(), web_ping_period,
+                [this](PeriodicTimer::Clock::time_point) {
+                  for (const auto& session : web_sessions_)
+                    session->ping();
+                }),
       signals_(io_.get_executor()),
       denial_timer_(io_.get_executor()) {
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
     context_.room = &*room_;
   }
+  if (options.web_port) {
+    web_context_.policy.allowed_origins = options.web_origins;
+    web_context_.ended = [this](const std::shared_ptr<WebSession>& session) {
+      web_sessions_.erase(session);
+      check_done();
+    };
+    web_acceptor_.emplace(listen_on(io_, options.host, *options.web_port));
+    web_accept_loop_.emplace(*web_acceptor_, true, log,
+                             [this](std::vector<Accepted>& batch) { admit_web(batch); });
+  }
 }
 
 ExitCode Server::run() {
   announce_listening(acceptor_);
+  if (web_acceptor_) {
+    const std::string address = format_endpoint(web_acceptor_->local_endpoint());
+    std::fputs(("web listening on " + address + "\n").c_str(), stdout);
+    std::fflush(stdout);
+    log_.logger().info("chat page at http://{}/", address);
+    web_accept_loop_->start();
+    web_ping_.start();
+  }
   // The room knows the time before the first member joins: a join waits a second to be announced.
   if (room_) room_->tick(PeriodicTimer::Clock::now());
   accept_loop_.start();
@@ -81,13 +122,39 @@ void Server::admit(std::vector<Accepted>& batch) {
     const IpAddress address = ip_address(accepted.remote);
     if (!options_.access.permits(address)) {
       deny(accepted);
-    } else if (sessions_.size() >= options_.max_clients) {
+    } else if (connections() >= options_.max_clients) {
       refuse_full(accepted, log_);
     } else if (options_.max_per_ip > 0 && !per_ip_.try_add(address, options_.max_per_ip)) {
       refuse(accepted, protocol::too_many_from_address, "too many connections from this address", log_);
     } else if (!start_session(accepted, address) && options_.max_per_ip > 0) {
       per_ip_.remove(address);
     }
+  }
+}
+
+void Server::admit_web(std::vector<Accepted>& batch) {
+  for (Accepted& accepted : batch) {
+    if (!options_.access.permits(ip_address(accepted.remote))) {
+      deny(accepted);
+      continue;
+    }
+    if (connections() >= options_.max_clients) {
+      refuse_web(accepted, log_);
+      continue;
+    }
+    std::shared_ptr<WebSession> session;
+    try {
+      Socket socket(io_.get_executor(), accepted.remote.protocol(), accepted.fd);
+      accepted.fd = -1;  // the socket owns it
+      session =
+          std::make_shared<WebSession>(std::move(socket), std::move(accepted.peer), context_, web_context_);
+    } catch (const std::exception& e) {
+      log_.logger().error("cannot start a web session: {}", e.what());
+      if (accepted.fd >= 0) ::close(accepted.fd);
+      continue;
+    }
+    web_sessions_.insert(session);
+    session->start();
   }
 }
 
@@ -142,7 +209,7 @@ Awaitable<void> Server::watch_signals() {
   const auto [error, number] = co_await signals_.async_wait(use_tuple);
   if (error) co_return;
   begin_shutdown(number);
-  if (sessions_.empty()) co_return;
+  if (connections() == 0) co_return;
   const auto [again, second] = co_await signals_.async_wait(use_tuple);
   if (again) co_return;  // cancelled by on_session_end: every session has finished
   log_.logger().warn("{} again: exiting now", signal_name(second));
@@ -161,6 +228,11 @@ void Server::begin_shutdown(int signal_number) {
   room_clock_.stop();
   std::error_code ignored;
   acceptor_.close(ignored);
+  if (web_acceptor_) {
+    web_ping_.stop();
+    web_accept_loop_->stop();
+    web_acceptor_->close(ignored);
+  }
   if (room_) {
     room_->broadcast_shutdown();
   } else {
@@ -169,6 +241,8 @@ void Server::begin_shutdown(int signal_number) {
   }
   for (const auto& session : sessions_)
     session->stop(shutdown_reason);
+  for (const auto& session : web_sessions_)
+    session->stop();  // never ends a session at once: the set stays as it is
 }
 
 void Server::on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error) {
@@ -185,9 +259,11 @@ void Server::on_session_end(const std::shared_ptr<Session>& session, const std::
     per_ip_.remove(counted->second);
     addresses_.erase(counted);
   }
-  if (stopping_ && sessions_.empty()) {
-    signals_.cancel();
-  }
+  check_done();
+}
+
+void Server::check_done() {
+  if (stopping_ && connections() == 0) signals_.cancel();
 }
 
 ExitCode run_server(const ServeOptions& options, const ConnectionLog& log) {

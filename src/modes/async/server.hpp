@@ -18,6 +18,7 @@
 #include "modes/async/io_types.hpp"
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
+#include "modes/async/web_session.hpp"
 #include "modes/serve_options.hpp"
 #include "net/accept_loop.hpp"
 #include "net/periodic_timer.hpp"
@@ -25,7 +26,8 @@
 
 namespace dschat::async {
 
-/// serve --mode async: one event-loop thread, C++20 coroutines; chat service by default, echo on request.
+/// serve --mode async: one event-loop thread, C++20 coroutines; chat service by default, echo on request;
+/// with --web-port also the chat page and its WebSocket.
 /// Runs until SIGINT/SIGTERM, then tells the clients, flushes for up to 2 s and returns ok.
 ExitCode run_server(const ServeOptions& options, const ConnectionLog& log);
 
@@ -44,6 +46,12 @@ class Server {
   /// it away: closed without a byte when --allow/--deny refuse its address, told so past --max-clients or
   /// --max-per-ip.
   void admit(std::vector<Accepted>& batch);
+  /// The same for the web endpoint (--web-port): a WebSession each, or a 503 past --max-clients.
+  void admit_web(std::vector<Accepted>& batch);
+  /// Connections served now, TCP and web: --max-clients counts both.
+  std::size_t connections() const noexcept { return sessions_.size() + web_sessions_.size(); }
+  /// After shutdown began: once every connection has finished, lets run() return.
+  void check_done();
   Awaitable<void> watch_signals();
   /// Starts a session for accepted, coming from address; false when it could not.
   bool start_session(Accepted& accepted, const IpAddress& address);
@@ -63,12 +71,16 @@ class Server {
   std::vector<char> read_buffer_;
   std::optional<ChatRoom> room_;
   SessionContext context_;
+  WebContext web_context_;
   Message shutting_down_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
+  std::optional<asio::ip::tcp::acceptor> web_acceptor_;
+  std::optional<AcceptLoop> web_accept_loop_;
   PeriodicTimer idle_sweep_;
   PeriodicTimer room_clock_;
+  PeriodicTimer web_ping_;
   TerminationSignals signals_;
   asio::steady_timer denial_timer_;  // armed while DenialLog holds denials not logged yet
   std::unordered_set<std::shared_ptr<Session>> sessions_;
@@ -76,6 +88,7 @@ class Server {
   AddressCounter per_ip_;                                    // --max-per-ip only
   std::unordered_map<const Session*, IpAddress> addresses_;  // --max-per-ip only: whom per_ip_ counts
   bool denial_timer_armed_ = false;
+  std::unordered_set<std::shared_ptr<WebSession>> web_sessions_;
   bool stopping_ = false;
 };
 

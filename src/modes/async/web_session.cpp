@@ -1,0 +1,177 @@
+// The HTTP half of a WebSession and its life: one request head within the handshake deadline, one answer,
+// then either the WebSocket (web_session_ws.cpp) or the end of the connection.
+
+#include "modes/async/web_session.hpp"
+
+#include <algorithm>
+#include <asio/co_spawn.hpp>
+#include <utility>
+
+#include "core/protocol.hpp"
+#include "modes/async/asio_compat.hpp"
+#include "net/endpoint.hpp"
+#include "web/web_assets.hpp"
+
+namespace dschat::async {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+// DESIGN §8: the request head, or the whole handshake, within 10 s.
+constexpr auto handshake_budget = std::chrono::seconds(10);
+
+// docs/protocol.md: a closing connection gets this long to take what is queued for it.
+constexpr auto flush_budget = std::chrono::seconds(2);
+
+// After our FIN, how long to wait for the client's (Session::drain() says why).
+constexpr auto linger = std::chrono::seconds(1);
+
+}  // namespace
+
+WebSession::WebSession(Socket socket, std::string peer, const SessionContext& context, const WebContext& web)
+    : socket_(std::move(socket)),
+      context_(context),
+      web_(web),
+      outbox_(context.options.max_queue),
+      bucket_(rate_of(context.options), context.options.burst, Clock::now()),
+      deadline_(socket_.get_executor()),
+      decoder_(context.options.max_line) {
+  stats_.peer = std::move(peer);
+}
+
+WebSession::~WebSession() {
+  leave_room();  // only if close() could not: the room must never keep a pointer to a destroyed peer
+}
+
+void WebSession::start() {
+  started_ = last_heard_ = Clock::now();
+  asio::co_spawn(socket_.get_executor(), run(), [self = shared_from_this()](const std::exception_ptr& error) {
+    if (error) {
+      self->leave_room();
+      std::error_code ignored;
+      self->socket_.close(ignored);
+    }
+    if (self->web_.ended) self->web_.ended(self);
+  });
+}
+
+void WebSession::stop() {
+  if (reading_done_) return;
+  if (websocket_) {
+    set_reason("server shutting down", true);
+    send_close(ws_close::going_away, "server shutting down");
+  }
+  reading_done_ = true;
+  deadline_.cancel();  // the reader waits on it too
+}
+
+void WebSession::expire_if_silent_since(Clock::time_point cutoff) {
+  if (!websocket_ || reading_done_ || last_heard_ >= cutoff) return;
+  send(context_.idle_notice);
+  set_reason(protocol::idle_reason, true);
+  send_close(ws_close::normal, protocol::idle_reason);
+  deadline_.cancel();  // the reader waits on it too
+}
+
+void WebSession::ping() {
+  if (!websocket_ || reading_done_) return;
+  if (awaiting_pong_) {
+    set_reason("no answer to ping", true);
+    send_close(ws_close::policy_violation, "no answer to ping");
+    deadline_.cancel();  // the reader waits on it too
+    return;
+  }
+  awaiting_pong_ = true;
+  queue(make_raw_message(ws_ping_frame()));
+}
+
+Awaitable<void> WebSession::run() {
+  deadline_.expires_after(handshake_budget);
+  // Not `co_await read_head() && …`: GCC 12 miscompiles a co_await inside a short-circuit operand.
+  const bool complete = co_await read_head();
+  if (complete && answer()) co_await serve_websocket(early_);
+  co_await close();
+}
+
+Awaitable<bool> WebSession::read_head() {
+  while (!reading_done_) {
+    const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
+                                deadline_.async_wait(use_tuple));
+    if (woke.index() == 1) {
+      if (!std::get<0>(std::get<1>(woke))) fail("handshake timed out");
+      co_return false;
+    }
+    const auto [error, n] = std::get<0>(woke);
+    if (error) {
+      set_reason(error == asio::error::eof ? "eof" : disconnect_reason(error), false);
+      co_return false;
+    }
+    const std::string_view chunk(buffer_.data(), n);
+    const std::size_t used = parser_.feed(chunk);
+    if (parser_.state() == HttpParseState::complete) {
+      early_.assign(chunk.substr(used));
+      co_return true;
+    }
+    if (parser_.state() == HttpParseState::error) co_return true;
+  }
+  co_return false;
+}
+
+bool WebSession::answer() {
+  if (parser_.state() == HttpParseState::error) {
+    queue(make_raw_message(http_error_response(parser_.status())));
+    set_reason("http " + std::to_string(parser_.status()), false);
+    return false;
+  }
+  const HttpRequest& request = parser_.request();
+  const HttpRoute route = route_http_request(request, web_.policy, web_files());
+  queue(make_raw_message(http_response(route, request)));
+  if (route.action != HttpAction::upgrade) {
+    set_reason(request.method + " " + request.path + " " + std::to_string(route.status), false);
+    return false;
+  }
+  websocket_ = true;
+  return true;
+}
+
+Awaitable<void> WebSession::close() {
+  leave_room();
+  const auto deadline = Clock::now() + flush_budget;
+  co_await flush(deadline);
+  std::error_code ignored;
+  if (!failed_) {
+    socket_.shutdown(Socket::shutdown_send, ignored);
+    // Closing with unread input would send a RST that can destroy the answer before the client reads it.
+    deadline_.expires_at(std::min(deadline, Clock::now() + linger));
+    while (true) {
+      const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
+                                  deadline_.async_wait(use_tuple));
+      if (woke.index() == 1 || std::get<0>(std::get<0>(woke))) break;
+    }
+  }
+  socket_.close(ignored);
+  stats_.duration = Clock::now() - started_;
+  if (websocket_) {
+    context_.log.disconnected(stats_);
+  } else {
+    context_.log.logger().info("{} http: {}", stats_.peer, stats_.reason);
+  }
+}
+
+void WebSession::set_reason(std::string_view reason, bool tell_room) {
+  if (!stats_.reason.empty()) return;
+  stats_.reason = reason;
+  if (tell_room) room_reason_ = reason;
+}
+
+void WebSession::fail(std::string_view reason) {
+  set_reason(reason, true);
+  if (failed_) return;
+  failed_ = true;
+  reading_done_ = true;
+  std::error_code ignored;
+  socket_.cancel(ignored);
+  deadline_.cancel();
+}
+
+}  // namespace dschat::async

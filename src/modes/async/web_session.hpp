@@ -1,0 +1,133 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/chat_room.hpp"
+#include "core/http_route.hpp"
+#include "core/outbox.hpp"
+#include "core/token_bucket.hpp"
+#include "core/websocket.hpp"
+#include "log/connection_logger.hpp"
+#include "modes/async/io_types.hpp"
+#include "modes/async/session_context.hpp"
+
+namespace dschat::async {
+
+class WebSession;
+
+/// What every connection to the web endpoint shares besides the SessionContext. Owned by the server.
+struct WebContext {
+  HttpPolicy policy;  ///< which WebSocket handshakes are allowed (--web-origin)
+  /// Called once per web session after it has closed.
+  std::function<void(const std::shared_ptr<WebSession>&)> ended;
+};
+
+/// One connection to the web endpoint (docs/protocol.md, Browsers): one HTTP request, answered and closed,
+/// or a WebSocket handshake after which the connection is a chat room member like a TCP client. One text
+/// message is one line each way. Its writer is the Session's, in small: an Outbox of encoded frames (at
+/// most --max-queue bytes, or the client is cut as too slow) written with send_queued(). Lives in a
+/// shared_ptr held by its coroutines.
+class WebSession final : public ChatPeer, public std::enable_shared_from_this<WebSession> {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// A session for an accepted, connected, non-blocking socket whose printable address is peer; both
+  /// contexts must outlive it.
+  WebSession(Socket socket, std::string peer, const SessionContext& context, const WebContext& web);
+  ~WebSession() override;
+
+  WebSession(const WebSession&) = delete;
+  WebSession& operator=(const WebSession&) = delete;
+
+  /// Reads the request, answers it, and for a WebSocket serves the member until it leaves; then closes,
+  /// logs and calls web.ended. Returns at once: all of it runs on the loop.
+  void start();
+
+  /// Queues msg for the member as one text frame per line.
+  void send(const Message& msg) override;
+
+  /// Server shutdown: stop reading, flush what is queued, then close a WebSocket with 1001.
+  void stop();
+
+  /// Every ping period: pings a WebSocket member; one that has sent nothing since the last ping is closed
+  /// with 1008, so a browser that vanished without a word is found (docs/protocol.md, Browsers).
+  void ping();
+
+  /// --idle-timeout: a WebSocket member that has sent nothing since cutoff is told so and closed (1000),
+  /// as Session::expire_if_silent_since() does for a TCP client. A request has its own 10 s deadline.
+  void expire_if_silent_since(Clock::time_point cutoff);
+
+ private:
+  // HTTP (web_session.cpp)
+  Awaitable<void> run();
+  /// Reads the request head within the handshake deadline; false when the connection ended first.
+  Awaitable<bool> read_head();
+  /// Answers the request; true when it upgraded to a WebSocket.
+  bool answer();
+  /// Leaves the room, flushes (bounded), reads and drops what the client still sends until its EOF or a
+  /// short linger, closes and logs.
+  Awaitable<void> close();
+  /// Records why the connection ends (the first reason wins); tell_room: the others are told it too.
+  void set_reason(std::string_view reason, bool tell_room);
+
+  // WebSocket (web_session_ws.cpp)
+  /// Joins the room and reads messages until the client or the server ends the connection.
+  Awaitable<void> serve_websocket(std::string_view early);
+  /// Handles one decoder event; false ends reading.
+  bool on_event(const WsEvent& event);
+  /// Hands a text message to the room, one line per LF-separated piece; false when the member left.
+  bool on_text(std::string_view text);
+  /// The first time the flood limit pauses reading: tells the member.
+  void note_paced();
+  /// Queues a close frame once and ends reading.
+  void send_close(std::uint16_t code, std::string_view reason);
+  void leave_room() noexcept;
+
+  // Writing (web_session_writer.cpp)
+  /// Queues bytes already encoded; cuts the client off when the outbox is full.
+  void queue(const Message& bytes);
+  /// Starts write_loop() after this turn of the loop, unless it runs already.
+  void start_writer();
+  /// Writes what is queued, waiting for the socket while it is full, until the outbox is empty.
+  Awaitable<void> write_loop();
+  /// Writes until the outbox is empty or deadline passes.
+  Awaitable<void> flush(Clock::time_point deadline);
+  /// Hands queued bytes to the kernel without waiting: true when the outbox is empty.
+  bool write_now();
+  void fail(std::string_view reason);
+
+  Socket socket_;
+  const SessionContext& context_;
+  const WebContext& web_;
+  Outbox outbox_;
+  TokenBucket bucket_;
+  Timer deadline_;  // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
+  HttpRequestParser parser_;
+  WsDecoder decoder_;
+  std::array<char, 16 * 1024> buffer_{};
+  std::string early_;  // bytes after the request head: the client's first frames
+  ConnectionStats stats_;
+  std::string room_reason_;  // what the others are told when this member leaves
+  Clock::time_point started_;
+  Clock::time_point last_heard_;  // when the client last sent something (--idle-timeout)
+  ChatRoom::MemberId id_ = 0;
+  bool joined_ = false;
+  bool websocket_ = false;
+  bool reading_done_ = false;
+  bool close_sent_ = false;
+  bool failed_ = false;
+  bool writing_ = false;  // write_loop() exists
+  bool paced_ = false;
+  bool awaiting_pong_ = false;  // pinged, and nothing heard since
+};
+
+/// How often the server pings each WebSocket member, and how long it waits for the answer.
+inline constexpr std::chrono::seconds web_ping_period{30};
+
+}  // namespace dschat::async

@@ -1,0 +1,81 @@
+// The writing half of a WebSession: the Session's write path in small. Encoded bytes wait in an Outbox
+// (bounded by --max-queue) and leave in gathered, non-blocking writes after the turn that queued them.
+
+#include <sys/uio.h>
+
+#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
+#include <asio/socket_base.hpp>
+
+#include "modes/async/asio_compat.hpp"
+#include "modes/async/web_session.hpp"
+#include "net/endpoint.hpp"
+#include "net/send_queued.hpp"
+
+namespace dschat::async {
+
+void WebSession::queue(const Message& bytes) {
+  if (failed_) return;
+  if (!outbox_.push(bytes)) {
+    // As in Session::send(): offer the kernel what is queued before cutting the client off.
+    write_now();
+    if (failed_) return;
+    if (!outbox_.push(bytes)) {
+      fail(context_.too_slow);
+      return;
+    }
+  }
+  start_writer();
+}
+
+void WebSession::start_writer() {
+  if (writing_) return;
+  writing_ = true;
+  asio::co_spawn(socket_.get_executor(), write_loop(),
+                 [self = shared_from_this()](const std::exception_ptr& error) {
+                   if (error) {
+                     self->fail("internal error while writing");
+                     self->writing_ = false;
+                   }
+                 });
+}
+
+Awaitable<void> WebSession::write_loop() {
+  // co_spawn may start the writer at once: let the turn finish, so that what it queues leaves in one write.
+  co_await asio::post(socket_.get_executor(), use_tuple);
+  while (!failed_ && !write_now() && !failed_) {
+    const auto [error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
+    if (error) {
+      fail(disconnect_reason(error));
+      break;
+    }
+  }
+  writing_ = false;  // here, not in the completion handler: a send() after this point starts a new writer
+}
+
+Awaitable<void> WebSession::flush(Clock::time_point deadline) {
+  using namespace asio::experimental::awaitable_operators;
+  // Writes here rather than waiting for the writer, which may still be waiting for its turn; if both wait
+  // for the socket, both wake and the second finds nothing left to write.
+  Timer timer(socket_.get_executor());
+  timer.expires_at(deadline);
+  while (!failed_ && !write_now() && !failed_) {
+    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_write, use_tuple) ||
+                                timer.async_wait(use_tuple));
+    if (woke.index() == 1) {
+      fail("flush timed out");  // the client has not taken its queue within the budget
+    } else if (const auto [error] = std::get<0>(woke); error) {
+      fail(disconnect_reason(error));
+    }
+  }
+}
+
+bool WebSession::write_now() {
+  std::array<iovec, 64> pieces;
+  const SendResult result = send_queued(socket_.native_handle(), outbox_, pieces);
+  if (result.error) fail(disconnect_reason(result.error));
+  return result.drained();
+}
+
+}  // namespace dschat::async

@@ -1,0 +1,150 @@
+// The WebSocket half of a WebSession: after the 101 the client is a room member. Its frames go through
+// WsDecoder; each text message is one line (or several, split at LF), each room Message leaves as one text
+// frame per line.
+
+#include <asio/co_spawn.hpp>
+#include <string>
+#include <vector>
+
+#include "core/protocol.hpp"
+#include "modes/async/asio_compat.hpp"
+#include "modes/async/web_session.hpp"
+#include "net/endpoint.hpp"
+
+namespace dschat::async {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+}  // namespace
+
+Awaitable<void> WebSession::serve_websocket(std::string_view early) {
+  if (ChatRoom* room = context_.room) {
+    id_ = room->join(*this);
+    joined_ = true;
+    stats_.name = room->name(id_);
+  }
+  context_.log.connected(stats_.peer, stats_.name);
+  deadline_.expires_at(Clock::time_point::max());  // from now on only stop() ends the reader's wait
+
+  std::string_view pending = early;
+  while (!reading_done_) {
+    while (!pending.empty() && !reading_done_) {
+      WsEvent event;
+      pending.remove_prefix(decoder_.step(pending, event));
+      if (event.kind == WsEventKind::none) continue;
+      // The flood limit holds per message: reading pauses here, and the client's frames wait in its socket.
+      while (event.kind == WsEventKind::text && !bucket_.unlimited() && !reading_done_) {
+        const auto pause = bucket_.wait(Clock::now());
+        if (pause <= Clock::duration::zero()) break;
+        note_paced();
+        deadline_.expires_after(pause);
+        co_await deadline_.async_wait(use_tuple);
+        deadline_.expires_at(Clock::time_point::max());
+      }
+      if (reading_done_ || !on_event(event)) break;
+    }
+    if (reading_done_) break;
+    const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
+                                deadline_.async_wait(use_tuple));
+    if (woke.index() == 1) continue;  // stop() or fail(): reading_done_ is set
+    const auto [error, n] = std::get<0>(woke);
+    if (error) {
+      if (error == asio::error::eof) {
+        set_reason("eof", false);
+        reading_done_ = true;
+      } else {
+        fail(disconnect_reason(error));
+      }
+      break;
+    }
+    if (context_.options.idle_timeout > 0) last_heard_ = Clock::now();
+    awaiting_pong_ = false;  // any bytes show the client is there, a pong or not
+    pending = std::string_view(buffer_.data(), n);
+  }
+  leave_room();  // at once, as Session::read_loop() does
+}
+
+bool WebSession::on_event(const WsEvent& event) {
+  switch (event.kind) {
+    case WsEventKind::text:
+      ++stats_.lines_in;
+      if (!bucket_.unlimited()) bucket_.take(1, Clock::now());
+      return on_text(event.data);
+    case WsEventKind::ping:
+      queue(make_raw_message(ws_pong_frame(event.data)));
+      return true;
+    case WsEventKind::too_long:
+      if (context_.room != nullptr) context_.room->on_too_long(id_);
+      return true;
+    case WsEventKind::close:
+      set_reason("eof", false);  // a close frame is the WebSocket's EOF
+      send_close(event.code == ws_close::no_status ? ws_close::normal : event.code, {});
+      return false;
+    case WsEventKind::error:
+      set_reason("websocket: " + std::string(event.data), false);
+      send_close(event.code, event.data);
+      return false;
+    default:
+      return true;  // pong, none
+  }
+}
+
+bool WebSession::on_text(std::string_view text) {
+  ChatRoom* room = context_.room;
+  if (room == nullptr) return true;
+  if (text.ends_with('\n')) text.remove_suffix(1);  // "hi\n" is one line, as it is over TCP
+  while (!reading_done_) {
+    const std::size_t lf = text.find('\n');
+    const std::string_view line = text.substr(0, lf);
+    if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
+    if (room->on_line(id_, line) == LineResult::close) {
+      set_reason("quit", false);
+      send_close(ws_close::normal, {});
+    }
+    if (lf == std::string_view::npos) break;
+    text.remove_prefix(lf + 1);
+  }
+  return !reading_done_;
+}
+
+void WebSession::send(const Message& msg) {
+  if (failed_ || close_sent_ || !websocket_) return;
+  // The Message is formatted once for the whole room; a browser gets it as one text frame per line.
+  std::vector<WsLineFrame> frames;
+  ws_line_frames(*msg, frames);
+  std::string bytes;
+  for (const WsLineFrame& frame : frames) {
+    bytes += frame.header.view();
+    bytes += frame.line;
+  }
+  if (bytes.empty()) return;
+  stats_.lines_out += frames.size();
+  queue(make_raw_message(bytes));
+}
+
+void WebSession::note_paced() {
+  if (std::exchange(paced_, true) || context_.room == nullptr) return;
+  const double rate = rate_of(context_.options);
+  context_.room->tell(id_, slow_down_notice(rate));
+  context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
+}
+
+void WebSession::send_close(std::uint16_t code, std::string_view reason) {
+  reading_done_ = true;
+  if (std::exchange(close_sent_, true) || failed_) return;
+  queue(make_raw_message(ws_close_frame(code, reason)));
+}
+
+void WebSession::leave_room() noexcept {
+  if (!joined_) return;
+  joined_ = false;
+  try {
+    stats_.name = context_.room->name(id_);
+    context_.room->leave(id_, room_reason_);
+  } catch (const std::exception& e) {
+    context_.log.logger().error("{}: leaving the room failed: {}", stats_.peer, e.what());
+  }
+}
+
+}  // namespace dschat::async
