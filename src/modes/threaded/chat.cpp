@@ -78,7 +78,7 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
   FloodLimit bucket(flood_budget(options), started);
   bool crlf = false;
   bool told_to_slow_down = false;
-  bool log_pacing = true;  // logged once, after the room's lock
+  std::string pacing_to_log;  // the notice just told, logged after the room's lock
   const bool verbose = log.logger().should_log(spdlog::level::debug);
   std::vector<SaidLine> said;  // copied under the lock, logged after it: stderr must not stall the room
   std::error_code error;
@@ -107,7 +107,8 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
         over_rate = take_token(bucket, bytes);
         if (over_rate && !told_to_slow_down && last != LineResult::close) {
           told_to_slow_down = true;
-          chat.tell(member.id(), pacing_notice(bucket, options, FloodLimit::Clock::now()));
+          pacing_to_log = pacing_notice(bucket, options, FloodLimit::Clock::now());
+          chat.tell(member.id(), pacing_to_log);
         }
         if (last == LineResult::close || over_rate || handled == max_batch || !reader.has_ready())
           return last;
@@ -124,9 +125,9 @@ void serve_chat_client(Connection& connection, ChatMember& member, SharedRoom& r
     }
     if (connection.stop_requested() || output.overflowed()) break;
     if (over_rate) {
-      if (std::exchange(log_pacing, false)) {
-        const std::string notice = pacing_notice(bucket, options, FloodLimit::Clock::now());
-        log.logger().info("{} paced: {}", stats.peer, pacing_log_text(notice));
+      if (!pacing_to_log.empty()) {
+        log.logger().info("{} paced: {}", stats.peer, pacing_log_text(pacing_to_log));
+        pacing_to_log.clear();
       }
       pause_reading(bucket, connection);
     }

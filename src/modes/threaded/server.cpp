@@ -76,6 +76,7 @@ class Server {
     announce_listening(acceptor_);
     wait_for_signal();
     // The room knows the time before the first member joins: a join waits a second to be announced.
+    // (Joins before the first tick would still be announced: ChatRoom::tick dates them from itself.)
     if (room_) room_->tick(PeriodicTimer::Clock::now());
     accept_loop_.start();
     if (options_.idle_timeout > 0) idle_sweep_.start();
