@@ -438,6 +438,15 @@ void add_bench(CLI::App& app, Runner& run) {
           "broadcast (each line to every other client), echo (round trips), idle (hold connections)")
       ->required()
       ->check(CLI::IsMember({"broadcast", "echo", "idle"}));
+  static const std::map<std::string, BenchProto> protos{
+      {"line", BenchProto::line}, {"nats", BenchProto::nats}, {"redis", BenchProto::redis}};
+  bench
+      ->add_option_function<std::string>(
+          "--proto", [options](const std::string& name) { options->proto = protos.at(name); },
+          "What the clients speak: line (dschat, any line server), nats (a NATS broker: one subject), redis "
+          "(Redis pub/sub: one channel)")
+      ->check(CLI::IsMember({"line", "nats", "redis"}))
+      ->default_str("line");
   bench->add_option("--host", options->host, "Server address")->capture_default_str();
   bench->add_option("--port", options->port, "Server port")
       ->required()

@@ -225,7 +225,62 @@ def test_idle_holds_connections_and_measures_memory():
     s = data["server"]
     assert s["rss_before_kib"] > 0 and s["rss_after_kib"] > 0, s
     assert s["rss_bytes_per_connection"] == (s["rss_after_kib"] - s["rss_before_kib"]) * 1024 / 200, s
-    assert b"200 opened, 200 held" in result.stdout, result.stdout
+    assert b"200 opened, 200 held, all in after " in result.stdout, result.stdout
+    # All in: every client got the chat server's welcome, after the run began and before it ended.
+    assert 0 < data["all_in_s"] < data["generator"]["wall_s"], data
+
+
+def test_idle_against_a_silent_server_reports_no_all_in_time():
+    server, port = start_server("serve", "--mode", "async", "--service", "echo", "--port", 0)
+    result, data = bench("idle", "--port", port, "--clients", 20, "--duration", 0.5)
+    assert result.returncode == 0, result
+    assert data["held"] == 20 and data["all_in_s"] is None, data
+    assert b"all in" not in result.stdout, result.stdout
+
+
+def start_nats():
+    """A NATS broker on a free port of its own choosing (-p -1), read from its ports file."""
+    if shutil.which("nats-server") is None:
+        raise Skip("nats-server not installed")
+    folder = tempfile.mkdtemp()
+    broker = Proc(["nats-server", "-a", "127.0.0.1", "-p", "-1", "--ports_file_dir", folder])
+    deadline = time.monotonic() + 10
+    while True:
+        names = [name for name in os.listdir(folder) if name.endswith(".ports")]
+        if names:
+            with open(os.path.join(folder, names[0]), encoding="utf-8") as f:
+                text = f.read()
+            if text.strip():
+                shutil.rmtree(folder)
+                return broker, int(json.loads(text)["nats"][0].rsplit(":", 1)[1])
+        assert time.monotonic() < deadline and broker.popen.poll() is None, broker.err[-2000:]
+        broker.pump(0.05)  # waiting for the ports file, with the broker's output collected meanwhile
+
+
+def start_redis():
+    """A Redis server on a free port, without persistence."""
+    if shutil.which("redis-server") is None:
+        raise Skip("redis-server not installed")
+    port = free_port()
+    broker = Proc(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no"])
+    broker.wait_output(r"Ready to accept connections")
+    return broker, port
+
+
+def test_the_brokers_relay_echo_and_hold_every_client():
+    for start, proto in ((start_nats, "nats"), (start_redis, "redis")):
+        broker, port = start()
+        result, data = bench("broadcast", "--proto", proto, "--port", port, *SMALL, "--server-pid", broker.pid)
+        check_clean_load(result, data, 5, 4)  # Redis also sends a sender its own lines: not counted
+        check_server_figures(data, broker.pid)
+        assert data["proto"] == proto and f"({proto})".encode() in result.stdout, result.stdout
+        result, data = bench("echo", "--proto", proto, "--port", port, *SMALL)
+        check_clean_load(result, data, 5, 1)
+        result, data = bench("idle", "--proto", proto, "--port", port, "--clients", 50, "--duration", 0.5)
+        assert result.returncode == 0 and data["held"] == 50, data
+        assert data["all_in_s"] is not None and data["all_in_s"] > 0, data  # every subscription confirmed
+        broker.stop()
 
 
 class ClosingServer:

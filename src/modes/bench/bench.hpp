@@ -16,9 +16,17 @@ enum class BenchScenario {
   idle,       ///< connections that only stay open
 };
 
+/// Which protocol the bench clients speak (`--proto`; see bench/wire.hpp).
+enum class BenchProto {
+  line,   ///< lines: dschat and any other line server
+  nats,   ///< a NATS broker: every client subscribes to one subject and publishes to it
+  redis,  ///< Redis pub/sub over RESP3: every client subscribes to one channel and publishes to it
+};
+
 /// Flags of `dschat bench`.
 struct BenchOptions {
   BenchScenario scenario = BenchScenario::broadcast;
+  BenchProto proto = BenchProto::line;
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::size_t clients = 10;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <asio/co_spawn.hpp>
+#include <asio/write.hpp>
 #include <exception>
 
 #include "core/error.hpp"
@@ -28,6 +29,8 @@ IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
     : options_(options),
       endpoint_(endpoint),
       read_buffer_(16 * 1024),
+      wire_{options.proto, Fanout::others},
+      joined_(options.clients),
       progress_wake_(io_.get_executor()),
       result_(new_result(options)) {
   const auto limit = raise_fd_limit();
@@ -49,7 +52,7 @@ BenchResult IdleRun::run() {
 }
 
 asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
-  const auto started = Clock::now();
+  const auto started = started_ = Clock::now();
   const double cpu_before = own_cpu_seconds();
   const auto server_before = sample_server(options_);
   if (progress_wanted()) tasks.spawn(show_progress());
@@ -58,6 +61,9 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
     const ConnectPlan plan{endpoint_, options_.connect_rate, 64, false};
     const auto connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
       ++opened_;
+      const std::string greeting = wire_.greeting(i);
+      std::error_code ignored;  // a connection that failed shows up as closed when its reader starts
+      if (!greeting.empty()) asio::write(sockets_[i], asio::buffer(greeting), ignored);
       tasks.spawn(hold(i));
     });
     result_.opened = connected.opened;
@@ -95,12 +101,20 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
 asio::awaitable<void> IdleRun::hold(std::size_t index) {
   // Whatever the server sends (welcome lines, join notices) is read and dropped, so that its queues
   // for these clients stay empty; only the end of the connection matters.
-  const auto error = co_await read_chunks(sockets_[index], read_buffer_, [](std::string_view) {});
+  const auto error = co_await read_chunks(sockets_[index], read_buffer_,
+                                          [this, index](std::string_view chunk) { on_chunk(index, chunk); });
   if (closing_) co_return;
   ++closed_by_server_;
   if (first_close_.empty()) {
     first_close_ = error == asio::error::eof ? "closed by the server" : describe(error);
   }
+}
+
+void IdleRun::on_chunk(std::size_t index, std::string_view chunk) {
+  auto& scan = joined_[index];
+  if (scan.found()) return;
+  if (scan.feed(wire_.joined_marker(), chunk) && ++joined_count_ == options_.clients)
+    result_.all_in_s = to_seconds(Clock::now() - started_);
 }
 
 asio::awaitable<void> IdleRun::show_progress() {

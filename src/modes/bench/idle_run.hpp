@@ -9,6 +9,8 @@
 #include "modes/bench/bench.hpp"
 #include "modes/bench/report.hpp"
 #include "modes/bench/task_group.hpp"
+#include "modes/bench/wakeup.hpp"
+#include "modes/bench/wire.hpp"
 
 namespace dschat::bench {
 
@@ -26,6 +28,8 @@ class IdleRun {
  private:
   asio::awaitable<void> main(TaskGroup& tasks);
   asio::awaitable<void> hold(std::size_t index);
+  /// Counts client index in once its chunks show it joined; the last one sets the result's all_in_s.
+  void on_chunk(std::size_t index, std::string_view chunk);
   asio::awaitable<void> show_progress();
 
   const BenchOptions& options_;
@@ -33,6 +37,10 @@ class IdleRun {
   asio::io_context io_;
   std::vector<asio::ip::tcp::socket> sockets_;
   std::vector<char> read_buffer_;
+  Wire wire_;
+  std::vector<MarkerScan> joined_;  ///< per client: has it joined yet
+  std::size_t joined_count_ = 0;
+  Wakeup::Clock::time_point started_;
   Wakeup progress_wake_;
   std::size_t opened_ = 0;
   std::size_t closed_by_server_ = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <asio/write.hpp>
+#include <utility>
 
 #include "modes/bench/chunk_reader.hpp"
 #include "modes/bench/load_run.hpp"
@@ -21,6 +22,16 @@ using namespace std::chrono_literals;
 constexpr std::uint64_t max_batch = 64;
 
 }  // namespace
+
+void LoadRun::greet(asio::ip::tcp::socket& socket, std::size_t index) {
+  const std::string greeting = wire_.greeting(index);
+  if (greeting.empty()) return;
+  // A few dozen bytes into a new connection's empty send buffer: the write completes at once, and it is
+  // done before anything else is written to the socket.
+  std::error_code error;
+  asio::write(socket, asio::buffer(greeting), error);
+  if (error) connection_lost(error);
+}
 
 asio::awaitable<void> LoadRun::read(std::size_t index) {
   auto& buffer = clients_[index]->read_buffer;
@@ -39,9 +50,14 @@ void LoadRun::on_chunk(std::size_t receiver, std::string_view chunk) {
 }
 
 void LoadRun::on_line(std::size_t receiver, std::string_view line, std::uint64_t now_ns) {
+  if (!wire_.server_ping().empty() && line == wire_.server_ping()) {
+    answer_ping(receiver);
+    return;
+  }
   std::size_t pos = 0;
   Token token;
   while (find_token(line, pos, token)) {
+    if (token.sender == receiver && wire_.hears_itself()) continue;
     if (token.kind == 'b') {
       if (tracker_.on_received(receiver, token, now_ns) && options_.rate <= 0) {
         clients_[token.sender]->wake.notify();  // its window opened
@@ -54,6 +70,17 @@ void LoadRun::on_line(std::size_t receiver, std::string_view line, std::uint64_t
       if (--probes_missing_ == 0) main_wake_.notify();
     }
   }
+}
+
+void LoadRun::answer_ping(std::size_t index) {
+  if (index < senders_) {
+    // A sender writes the answer with its next batch: one writer per socket.
+    clients_[index]->answer_due = true;
+    clients_[index]->wake.notify();
+    return;
+  }
+  // Nobody else writes to a receiver's socket after its greeting; the answer is a constant.
+  asio::async_write(sockets_[index], asio::buffer(wire_.ping_answer()), [](std::error_code, std::size_t) {});
 }
 
 asio::awaitable<void> LoadRun::send(std::size_t index) {
@@ -71,14 +98,16 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
   };
   const auto add = [&](std::uint64_t stamp) {
     const std::uint64_t seq = tracker_.on_sent(index, stamp);
-    append_message(client.out, Token{'b', static_cast<std::uint32_t>(index), seq, stamp}, options_.payload);
+    wire_.append(client.out, index, Token{'b', static_cast<std::uint32_t>(index), seq, stamp},
+                 options_.payload);
   };
   std::uint64_t k = 0;
   while (!stop_sending_) {
     client.out.clear();
+    if (std::exchange(client.answer_due, false)) client.out.append(wire_.ping_answer());
     const std::uint64_t now = now_ns();
     if (paced) {
-      if (due(k) > now) {
+      if (due(k) > now && client.out.empty()) {
         co_await client.wake.wait_until(start_ + std::chrono::nanoseconds(due(k)));
         continue;
       }
@@ -86,11 +115,12 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
         add(due(k));
     } else {
       const std::uint64_t in_flight = tracker_.in_flight(index);
-      if (in_flight >= window_) {
+      if (in_flight >= window_ && client.out.empty()) {
         co_await client.wake.wait_until(Clock::now() + 1s);  // a receipt of ours notifies earlier
         continue;
       }
-      for (std::uint64_t n = std::min<std::uint64_t>(window_ - in_flight, max_batch); n > 0; --n)
+      const std::uint64_t open = in_flight < window_ ? window_ - in_flight : 0;
+      for (std::uint64_t n = std::min<std::uint64_t>(open, max_batch); n > 0; --n)
         add(now);
     }
     std::error_code error;

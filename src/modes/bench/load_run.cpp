@@ -19,6 +19,7 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
     : options_(options),
       endpoint_(endpoint),
       fanout_(options.scenario == BenchScenario::echo ? Fanout::self : Fanout::others),
+      wire_{options.proto, fanout_},
       senders_(std::min(options.senders.value_or(options.clients), options.clients)),
       window_(options.window.value_or(fanout_ == Fanout::self ? 1 : 32)),
       // Each receiving client reads into its own buffer (see read_stream): 64 KiB each for up to 256
@@ -60,10 +61,15 @@ asio::awaitable<void> LoadRun::main(TaskGroup& tasks) {
     // The stuck clients first: by the time the probe has reached every reading client, they are in
     // the room too and get every load message that they will never read.
     // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
-    auto connected = co_await connect_many(stuck_sockets_, plan, [](std::size_t) {});
+    // Stuck clients greet a broker too (numbered after the others), so that it sends them the load.
+    auto connected = co_await connect_many(
+        stuck_sockets_, plan, [&](std::size_t i) { greet(stuck_sockets_[i], options_.clients + i); });
     bool all_open = connected.opened == stuck_sockets_.size();
     if (all_open) {
-      connected = co_await connect_many(sockets_, plan, [&](std::size_t i) { tasks.spawn(read(i)); });
+      connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
+        greet(sockets_[i], i);
+        tasks.spawn(read(i));
+      });
       all_open = connected.opened == sockets_.size();
     }
     if (!all_open) {
@@ -104,7 +110,7 @@ asio::awaitable<bool> LoadRun::probe() {
       if (echo && clients_[i]->probe_seen) continue;
       auto& out = clients_[i]->out;
       out.clear();
-      append_message(out, Token{'p', static_cast<std::uint32_t>(i), round, now_ns()}, options_.payload);
+      wire_.append(out, i, Token{'p', static_cast<std::uint32_t>(i), round, now_ns()}, options_.payload);
       std::error_code error;
       co_await asio::async_write(sockets_[i], asio::buffer(out),
                                  asio::redirect_error(asio::use_awaitable, error));

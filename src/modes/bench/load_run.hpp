@@ -15,6 +15,7 @@
 #include "modes/bench/report.hpp"
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"
+#include "modes/bench/wire.hpp"
 
 namespace dschat::bench {
 
@@ -40,18 +41,23 @@ class LoadRun {
     std::string out;
     Wakeup wake;
     bool probe_seen = false;
+    bool answer_due = false;  ///< the server's keepalive PING waits for its PONG (nats)
   };
 
   asio::awaitable<void> main(TaskGroup& tasks);
   asio::awaitable<bool> probe();
   asio::awaitable<void> measure(TaskGroup& tasks);
   asio::awaitable<void> read(std::size_t index);
+  /// Writes what client index says first (Wire::greeting) on its new socket.
+  void greet(asio::ip::tcp::socket& socket, std::size_t index);
   asio::awaitable<void> send(std::size_t index);
   asio::awaitable<void> show_progress();
   /// Sleeps until deadline; returns early when the run failed or main_wake_ is notified.
   asio::awaitable<void> pause_until(Clock::time_point deadline);
   void on_chunk(std::size_t receiver, std::string_view chunk);
   void on_line(std::size_t receiver, std::string_view line, std::uint64_t now_ns);
+  /// Answers the server's keepalive PING on client index's socket.
+  void answer_ping(std::size_t index);
   void connection_lost(const std::error_code& error);
   void close_all();
   std::uint64_t now_ns() const noexcept;
@@ -59,6 +65,7 @@ class LoadRun {
   const BenchOptions& options_;
   asio::ip::tcp::endpoint endpoint_;
   Fanout fanout_;
+  Wire wire_;
   std::size_t senders_;
   std::size_t window_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its locking and wake-ups

@@ -12,6 +12,11 @@ std::string kib_text(std::uint64_t kib) {
   return format_bytes(static_cast<std::size_t>(kib) * 1024);
 }
 
+/// HOST:PORT, with the protocol when it is not lines.
+std::string target_text(const BenchResult& r) {
+  return r.proto == "line" ? r.target : fmt::format("{} ({})", r.target, r.proto);
+}
+
 std::string rate_text(const BenchResult& r) {
   if (r.rate <= 0) return fmt::format("flat out (window {})", r.window);
   return fmt::format("{:g} msgs/s offered", r.rate);
@@ -21,7 +26,7 @@ void append_load(std::string& out, const BenchResult& r) {
   const bool echo = r.scenario == "echo";
   const char* what = echo ? "round trips" : "deliveries";
   out += fmt::format("{} {} — {} clients{}, {} senders, {}, {}-byte lines, {:.1f} s after {:.1f} s warm-up\n",
-                     r.scenario, r.target, r.clients,
+                     r.scenario, target_text(r), r.clients,
                      r.stuck > 0 ? fmt::format(" (+{} that never read)", r.stuck) : "", r.senders,
                      rate_text(r), r.payload, r.duration_s, r.warmup_s);
   const double loss =
@@ -47,8 +52,9 @@ void append_load(std::string& out, const BenchResult& r) {
 }
 
 void append_idle(std::string& out, const BenchResult& r) {
-  out += fmt::format("idle {} — {} connections, held {:.1f} s\n", r.target, r.clients, r.duration_s);
-  out += fmt::format("{:<12} {} opened, {} held{}\n", "connections", r.opened, r.held,
+  out += fmt::format("idle {} — {} connections, held {:.1f} s\n", target_text(r), r.clients, r.duration_s);
+  out += fmt::format("{:<12} {} opened, {} held{}{}\n", "connections", r.opened, r.held,
+                     r.all_in_s ? fmt::format(", all in after {:.2f} s", *r.all_in_s) : "",
                      r.first_failure.empty() ? "" : fmt::format(" (first failure: {})", r.first_failure));
   if (r.server) {
     const auto per_connection = r.rss_bytes_per_connection();

@@ -31,8 +31,9 @@ struct ServerFigures {
 
 /// Everything one bench run found; printed by format_summary and format_json.
 struct BenchResult {
-  std::string scenario;  ///< broadcast, echo, idle
-  std::string target;    ///< HOST:PORT
+  std::string scenario;        ///< broadcast, echo, idle
+  std::string target;          ///< HOST:PORT
+  std::string proto = "line";  ///< what the clients speak: line, nats, redis
   std::size_t clients = 0;
   std::size_t stuck = 0;  ///< clients that never read
   std::size_t senders = 0;
@@ -55,6 +56,9 @@ struct BenchResult {
   // idle
   std::size_t opened = 0;  ///< connections established
   std::size_t held = 0;    ///< still open at the end of the hold time
+  /// From the first connection attempt until every client was in (greeted and answered: a chat server's
+  /// welcome, a broker's confirmation); unset when some never were, or the server says nothing.
+  std::optional<double> all_in_s;
   std::string first_failure;
 
   std::optional<ServerFigures> server;

@@ -53,7 +53,8 @@ std::string format_json(const BenchResult& r) {
   for (const auto& warning : r.warnings)
     warnings += (warnings.empty() ? "" : ", ") + quoted(warning);
   std::string out = "{\n";
-  out += fmt::format("  \"scenario\": {}, \"target\": {},\n", quoted(r.scenario), quoted(r.target));
+  out += fmt::format("  \"scenario\": {}, \"target\": {}, \"proto\": {},\n", quoted(r.scenario),
+                     quoted(r.target), quoted(r.proto));
   out += fmt::format(
       "  \"clients\": {}, \"stuck\": {}, \"senders\": {}, \"rate\": {}, \"window\": {}, \"payload\": {}, "
       "\"duration_s\": {}, \"warmup_s\": {},\n",
@@ -72,7 +73,8 @@ std::string format_json(const BenchResult& r) {
       "  \"latency_ns\": {{\"count\": {}, \"min\": {}, \"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, "
       "\"max\": {}, \"mean\": {}}},\n",
       l.count, l.min, l.p50, l.p90, l.p99, l.p999, l.max, number(l.mean));
-  out += fmt::format("  \"opened\": {}, \"held\": {}, \"first_failure\": {},\n", r.opened, r.held,
+  out += fmt::format("  \"opened\": {}, \"held\": {}, \"all_in_s\": {}, \"first_failure\": {},\n", r.opened,
+                     r.held, r.all_in_s ? number(*r.all_in_s) : "null",
                      r.first_failure.empty() ? "null" : quoted(r.first_failure));
   out += fmt::format("  \"server\": {},\n", server_json(r));
   out += fmt::format("  \"generator\": {{\"cpu_s\": {}, \"wall_s\": {}, \"core_share\": {}}},\n",

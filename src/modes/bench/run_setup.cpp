@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "modes/bench/wire.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::bench {
@@ -26,6 +27,7 @@ BenchResult new_result(const BenchOptions& options) {
   BenchResult result;
   result.scenario = scenario_name(options.scenario);
   result.target = format_host_port(options.host, options.port);
+  result.proto = std::string(proto_name(options.proto));
   result.clients = options.clients;
   if (options.scenario != BenchScenario::idle) {
     result.stuck = options.stuck;
