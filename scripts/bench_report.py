@@ -18,6 +18,7 @@ LABELS = {
     "held": "connections held",
     "rss_conn": "server RSS per connection (KiB)",
     "rss_growth": "server RSS growth (MiB)",
+    "all_in": "seconds until all are in",
 }
 
 
@@ -40,6 +41,8 @@ def metric(data, key):
     if key == "rss_conn":
         value = server.get("rss_bytes_per_connection")
         return None if value is None else value / 1024
+    if key == "all_in":
+        return data.get("all_in_s")
     if key == "rss_growth":
         if not server:
             return None
@@ -123,6 +126,11 @@ READING = {
     "idle": (
         "Connections that join and say nothing: what one costs the server in resident memory, measured "
         "from /proc before and after. This is what decides how many members one machine can hold."),
+    "join-storm": (
+        "Clients that all connect at once, as after a server restart or a class told to join: the time "
+        "from the first connection attempt until every client is in (a chat server's welcome has arrived, "
+        "a broker has confirmed the subscription). A chat server that announces every join to every member "
+        "does work that grows with the square of the room here."),
     "echo-100": (
         "100 clients each doing one round trip at a time: the cost of the smallest request-reply, where "
         "per-read overhead (wake-ups, readiness re-arming) dominates."),

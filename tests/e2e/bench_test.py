@@ -186,33 +186,38 @@ def test_the_floor_servers_relay_and_echo_every_line():
     assert result.returncode == 2 and b"usage: dschat-floor echo|relay [PORT]" in result.stderr, result
 
 
-def test_bench_compare_quick_against_dschat_alone_writes_its_report():
-    # scripts/bench-compare end to end, kept short: one quick case, one run, dschat's two chat servers only.
+def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
+    # scripts/bench-compare end to end, kept short: one quick case, two runs, dschat's async chat server and
+    # the NATS broker (measured with --proto nats), which take turns within each run.
+    if shutil.which("nats-server") is None:
+        raise Skip("nats-server not installed")
     script = os.path.join(ROOT, "scripts", "bench-compare")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "benchmarks.md")
         result = subprocess.run(
-            [sys.executable, script, "--quick", "--runs", "1", "--only", "^broadcast-10$", "--servers", "^dschat",
-             "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
-            capture_output=True, timeout=120)
+            [sys.executable, script, "--quick", "--runs", "2", "--only", "^broadcast-10$", "--servers",
+             "^(dschat async|NATS)$", "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
+            capture_output=True, timeout=180)
         assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
-        assert b"broadcast-10 \xc2\xb7 dschat async \xc2\xb7 run 1/1" in result.stdout, result.stdout
-        assert b"broadcast-10 \xc2\xb7 dschat threaded \xc2\xb7 run 1/1" in result.stdout, result.stdout
+        order = re.findall(rb"broadcast-10 \xc2\xb7 (.+?) \xc2\xb7 run (\d)/2", result.stdout)
+        assert order == [(b"dschat async", b"1"), (b"NATS", b"1"), (b"dschat async", b"2"), (b"NATS", b"2")], \
+            result.stdout
         with open(out, encoding="utf-8") as f:
             report = f.read()
         assert "broadcast, 10 clients all sending flat out" in report, report
-        assert "dschat async" in report and "dschat threaded" in report, report
-        assert "scripts/bench-compare --quick --runs 1" in report, report
+        assert "dschat async" in report and "NATS" in report, report
+        assert "scripts/bench-compare --quick --runs 2" in report, report
         with open(os.path.splitext(out)[0] + ".json", encoding="utf-8") as f:
             saved = json.load(f)
     names = sorted(entry["server"]["name"] for entry in saved["results"])
-    assert names == ["dschat async", "dschat threaded"], names  # no peer measured, none listed as skipped
+    assert names == ["NATS", "dschat async"], names  # no other server measured, none listed as skipped
     for entry in saved["results"]:
-        assert entry["skipped"] is None and len(entry["runs"]) == 1, entry
-        run = entry["runs"][0]
-        assert run["exit"] == 0 and run["error"] is None, run
-        assert run["sent"] > 0 and run["delivered"] == run["expected"] and run["lost"] == 0, run
-        assert run["server"]["cpu_s_per_1m"] is not None, run
+        assert entry["skipped"] is None and len(entry["runs"]) == 2, entry
+        for run in entry["runs"]:
+            assert run["exit"] == 0 and run["error"] is None, run
+            assert run["proto"] == entry["server"]["proto"], run
+            assert run["sent"] > 0 and run["delivered"] == run["expected"] and run["lost"] == 0, run
+            assert run["server"]["cpu_s_per_1m"] is not None, run
 
 
 def test_idle_holds_connections_and_measures_memory():
