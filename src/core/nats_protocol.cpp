@@ -94,7 +94,8 @@ bool is_valid_nats_subject(std::string_view subject) noexcept {
 }
 
 void append_nats_connect(std::string& out, const NatsConnectOptions& options) {
-  out.append(R"(CONNECT {"verbose":false,"pedantic":false,"echo":false,"name":)");
+  out.append(options.echo ? R"(CONNECT {"verbose":false,"pedantic":false,"echo":true,"name":)"
+                          : R"(CONNECT {"verbose":false,"pedantic":false,"echo":false,"name":)");
   append_json_string(out, options.name);
   out.append(R"(,"lang":"c++","version":)");
   append_json_string(out, options.version);

@@ -32,10 +32,12 @@ struct NatsConnectOptions {
   std::optional<std::string> user;        ///< user for --user/--pass auth (sent with pass)
   std::optional<std::string> pass;        ///< password for --user/--pass auth
   std::optional<std::string> auth_token;  ///< token for --auth auth
+  bool echo = false;                      ///< whether the server sends our own messages back to us
 };
 
-/// Appends `CONNECT {...}\r\n` with verbose, pedantic and echo false (a server never sends our own
-/// messages back to us), name, lang "c++", version, and the credentials given; strings JSON-escaped.
+/// Appends `CONNECT {...}\r\n` with verbose and pedantic false, echo as given (false by default: the
+/// server never sends our own messages back to us), name, lang "c++", version, and the credentials given;
+/// strings JSON-escaped.
 void append_nats_connect(std::string& out, const NatsConnectOptions& options);
 
 /// Appends `PUB <subject> <size>\r\n<payload>\r\n`. subject must be valid (is_valid_nats_subject; throws

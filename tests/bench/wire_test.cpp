@@ -36,16 +36,16 @@ TEST_CASE("line servers get the payload and LF, nothing before it") {
 
 TEST_CASE("NATS: one subject without echo for broadcast, one per client with echo for echo") {
   const Wire broadcast{BenchProto::nats, Fanout::others};
-  CHECK(broadcast.greeting(4) ==
-        "CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false}\r\nSUB dschat.bench 1\r\nPING\r\n");
+  CHECK(broadcast.greeting(4).starts_with("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":false,"));
+  CHECK(broadcast.greeting(4).ends_with("}\r\nSUB dschat.bench 1\r\nPING\r\n"));
   std::string out;
   broadcast.append(out, 3, token, 40);
   CHECK(out == "PUB dschat.bench 40\r\n" + out.substr(21, 40) + "\r\n");
   CHECK(tokens_in(out) == std::vector{token});
 
   const Wire echo{BenchProto::nats, Fanout::self};
-  CHECK(echo.greeting(4) ==
-        "CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":true}\r\nSUB dschat.bench.4 1\r\nPING\r\n");
+  CHECK(echo.greeting(4).starts_with("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":true,"));
+  CHECK(echo.greeting(4).ends_with("}\r\nSUB dschat.bench.4 1\r\nPING\r\n"));
   out.clear();
   echo.append(out, 4, token, 40);
   CHECK(out.starts_with("PUB dschat.bench.4 40\r\n"));

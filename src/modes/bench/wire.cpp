@@ -4,6 +4,8 @@
 
 #include <iterator>
 
+#include "core/nats_protocol.hpp"
+
 namespace dschat::bench {
 
 namespace {
@@ -31,21 +33,26 @@ std::string_view proto_name(BenchProto proto) noexcept {
   return "?";
 }
 
+std::string Wire::subject(std::size_t index) const {
+  return fanout == Fanout::self ? fmt::format("{}.{}", room, index) : std::string(room);
+}
+
 std::string Wire::greeting(std::size_t index) const {
   const bool echo = fanout == Fanout::self;
   switch (proto) {
     case BenchProto::line:
       return {};
-    case BenchProto::nats:
+    case BenchProto::nats: {
       // The broker answers the PING after it has handled the SUB: the PONG is the joined marker.
-      return echo ? fmt::format(
-                        "CONNECT {{\"verbose\":false,\"pedantic\":false,\"echo\":true}}\r\n"
-                        "SUB {}.{} 1\r\nPING\r\n",
-                        room, index)
-                  : fmt::format(
-                        "CONNECT {{\"verbose\":false,\"pedantic\":false,\"echo\":false}}\r\n"
-                        "SUB {} 1\r\nPING\r\n",
-                        room);
+      std::string out;
+      NatsConnectOptions connect;
+      connect.name = "dschat bench";
+      connect.echo = echo;
+      append_nats_connect(out, connect);
+      append_nats_sub(out, subject(index), 1);
+      append_nats_ping(out);
+      return out;
+    }
     case BenchProto::redis:
       return echo ? std::string("HELLO 3\r\n") : fmt::format("HELLO 3\r\nSUBSCRIBE {}\r\n", room);
   }
@@ -62,12 +69,7 @@ void Wire::append(std::string& out, std::size_t index, const Token& token, std::
   body.pop_back();  // the LF: the framing says where the payload ends
   const bool echo = fanout == Fanout::self;
   if (proto == BenchProto::nats) {
-    if (echo) {
-      fmt::format_to(std::back_inserter(out), "PUB {}.{} {}\r\n", room, index, body.size());
-    } else {
-      fmt::format_to(std::back_inserter(out), "PUB {} {}\r\n", room, body.size());
-    }
-    out.append(body).append("\r\n");
+    append_nats_pub(out, subject(index), body);
     return;
   }
   if (echo) {

@@ -41,6 +41,9 @@ struct Wire {
   /// not counted, though the server's CPU per delivery then includes one delivery more per message).
   bool hears_itself() const noexcept { return proto == BenchProto::redis && fanout == Fanout::others; }
 
+  /// The NATS subject client index subscribes and publishes to: one for all (broadcast), or its own (echo).
+  std::string subject(std::size_t index) const;
+
   /// A keepalive request from the server that must be answered (NATS's PING), else empty.
   std::string_view server_ping() const noexcept;
   /// The answer to server_ping().
