@@ -187,8 +187,8 @@ def test_the_floor_servers_relay_and_echo_every_line():
 
 
 def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
-    # scripts/bench-compare end to end, kept short: one quick case, two runs, dschat's async chat server and
-    # the NATS broker (measured with --proto nats), which take turns within each run.
+    # scripts/bench-compare end to end, kept short: one quick case, two runs, dschat's async chat server, the
+    # floor built beside it and the NATS broker (measured with --proto nats), taking turns within each run.
     if shutil.which("nats-server") is None:
         raise Skip("nats-server not installed")
     script = os.path.join(ROOT, "scripts", "bench-compare")
@@ -196,12 +196,12 @@ def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
         out = os.path.join(tmp, "benchmarks.md")
         result = subprocess.run(
             [sys.executable, script, "--quick", "--runs", "2", "--only", "^broadcast-10$", "--servers",
-             "^(dschat async|NATS)$", "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
+             "^(dschat async|floor.*|NATS)$", "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
             capture_output=True, timeout=180)
         assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
         order = re.findall(rb"broadcast-10 \xc2\xb7 (.+?) \xc2\xb7 run (\d)/2", result.stdout)
-        assert order == [(b"dschat async", b"1"), (b"NATS", b"1"), (b"dschat async", b"2"), (b"NATS", b"2")], \
-            result.stdout
+        servers = [b"dschat async", b"floor (minimal relay)", b"NATS"]
+        assert order == [(name, run) for run in (b"1", b"2") for name in servers], result.stdout
         with open(out, encoding="utf-8") as f:
             report = f.read()
         assert "broadcast, 10 clients all sending flat out" in report, report
@@ -210,7 +210,7 @@ def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
         with open(os.path.splitext(out)[0] + ".json", encoding="utf-8") as f:
             saved = json.load(f)
     names = sorted(entry["server"]["name"] for entry in saved["results"])
-    assert names == ["NATS", "dschat async"], names  # no other server measured, none listed as skipped
+    assert names == ["NATS", "dschat async", "floor (minimal relay)"], names  # none other, none skipped
     for entry in saved["results"]:
         assert entry["skipped"] is None and len(entry["runs"]) == 2, entry
         for run in entry["runs"]:
