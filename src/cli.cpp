@@ -428,6 +428,21 @@ void add_serve(CLI::App& app, Runner& run) {
                    ServeMode::async});
 }
 
+/// Binds --tls, --tls-ca, --tls-fingerprint, --tls-insecure of the clients (README, TLS).
+void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags) {
+  command.add_flag("--tls", flags.tls,
+                   "Speak TLS, verifying the server's certificate with the system CAs and its host name");
+  command.add_option("--tls-ca", flags.ca_file, "Verify the server with this CA file (PEM); implies --tls")
+      ->type_name("FILE");
+  command
+      .add_option("--tls-fingerprint", flags.fingerprint,
+                  "Accept only the server certificate with this SHA-256 fingerprint (as dschat serve --tls "
+                  "prints it); implies --tls")
+      ->type_name("SHA256:HEX");
+  command.add_flag("--tls-insecure", flags.insecure,
+                   "Speak TLS without verifying the server at all (says so on stderr); implies --tls");
+}
+
 void add_client(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ClientOptions>();
   auto* client =
@@ -439,6 +454,7 @@ void add_client(CLI::App& app, Runner& run) {
   client->add_option("--timeout", options->timeout, "Seconds to wait for each reply (0 = forever)")
       ->check(finite(0, 1e6, "a number of seconds"))
       ->capture_default_str();
+  add_tls_client_flags(*client, options->tls);
   client->add_option("text", options->words, "Send these words as one line, print the reply and exit");
   client->callback([&run, options] { run = [options] { return run_client(*options); }; });
 }
@@ -452,6 +468,7 @@ void add_chat(CLI::App& app, Runner& run) {
       ->check(whole(1, 65535, "a TCP port"))
       ->capture_default_str();
   chat->add_flag("--timestamps", options->timestamps, "Prefix incoming lines with the local time [HH:MM:SS]");
+  add_tls_client_flags(*chat, options->tls);
   chat->callback([&run, options] { run = [options] { return run_chat_client(*options); }; });
 }
 
