@@ -240,6 +240,31 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       "Async chat: an origin allowed to open the WebSocket besides the page's own (repeatable)");
 }
 
+const std::vector<const char*> kTlsFlags{"--tls", "--tls-cert", "--tls-key", "--handshake-timeout"};
+
+/// Binds the flags of the async server's TLS (README, TLS).
+void add_tls_server_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options) {
+  command.add_flag("--tls", options->tls,
+                   "Async: speak TLS only on the chat port, with an ephemeral self-signed certificate "
+                   "unless --tls-cert is given; its fingerprint is printed after 'listening on'");
+  command
+      .add_option("--tls-cert", options->tls_cert,
+                  "Async: TLS certificate file (PEM, the certificate then its chain); implies --tls")
+      ->type_name("FILE");
+  command.add_option("--tls-key", options->tls_key, "Async: TLS private key file (PEM, not encrypted)")
+      ->type_name("FILE");
+  command
+      .add_option_function<double>(
+          "--handshake-timeout",
+          [options](double seconds) {
+            options->handshake_timeout =
+                std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
+          },
+          "Async with TLS: seconds a client has to complete its TLS handshake")
+      ->check(finite(0.1, 3600, "a number of seconds"))
+      ->default_str("10");
+}
+
 /// The access-control flags as given; they become ServeOptions::access once the mode is known to be async,
 /// so that a flag refused for the mode is told before any file is read.
 struct AccessFlags {
@@ -325,6 +350,16 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
       }
     }
   }
+  for (const char* flag : kTlsFlags) {
+    if (given(flag) && options.mode != ServeMode::async) {
+      refuse(fmt::format("{} means nothing for --mode {}: TLS is in the async server only", flag,
+                         options.mode == ServeMode::once ? "once" : "threaded"));
+    }
+  }
+  if (given("--tls-cert") != given("--tls-key")) refuse("--tls-cert and --tls-key go together");
+  if (given("--handshake-timeout") && !given("--tls") && !given("--tls-cert")) {
+    refuse("--handshake-timeout needs --tls or --tls-cert");
+  }
   const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
   if (given("--big-room") && service != Service::chat) refuse("--big-room applies to the chat service only");
@@ -334,6 +369,9 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
     if (service != Service::chat) refuse(fmt::format("{} applies to the chat service only", flag));
   }
   if (given("--web-origin") && !given("--web-port")) refuse("--web-origin needs --web-port");
+  if (given("--web-port") && (given("--tls") || given("--tls-cert"))) {
+    refuse("--web-port does not serve https yet: it cannot be used with --tls");
+  }
 }
 
 /// A subcommand that is `serve` with its mode fixed, such as echo-once.
@@ -350,10 +388,14 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
   add_serve_flags(*command, options, alias.mode);
   // once serves one client and exits: the service and protection flags mean nothing there.
   if (alias.mode != ServeMode::once) add_service_flags(*command, options, alias.mode);
-  if (alias.mode == ServeMode::async) add_access_flags(*command, options, access);
+  if (alias.mode == ServeMode::async) {
+    add_access_flags(*command, options, access);
+    add_tls_server_flags(*command, options);
+  }
   command->callback([&run, options, access, command, mode = alias.mode] {
     options->mode = mode;
     check_serve_flags(*command, *options);
+    if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
     run = [options] { return run_serve(*options); };
   });
@@ -366,8 +408,10 @@ void add_serve(CLI::App& app, Runner& run) {
   add_serve_flags(*serve, options, std::nullopt);
   add_service_flags(*serve, options, std::nullopt);
   add_access_flags(*serve, options, access);
+  add_tls_server_flags(*serve, options);
   serve->callback([&run, options, access, serve] {
     check_serve_flags(*serve, *options);
+    if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
     run = [options] { return run_serve(*options); };
   });
@@ -384,6 +428,21 @@ void add_serve(CLI::App& app, Runner& run) {
                    ServeMode::async});
 }
 
+/// Binds --tls, --tls-ca, --tls-fingerprint, --tls-insecure of the clients (README, TLS).
+void add_tls_client_flags(CLI::App& command, TlsClientFlags& flags) {
+  command.add_flag("--tls", flags.tls,
+                   "Speak TLS, verifying the server's certificate with the system CAs and its host name");
+  command.add_option("--tls-ca", flags.ca_file, "Verify the server with this CA file (PEM); implies --tls")
+      ->type_name("FILE");
+  command
+      .add_option("--tls-fingerprint", flags.fingerprint,
+                  "Accept only the server certificate with this SHA-256 fingerprint (as dschat serve --tls "
+                  "prints it); implies --tls")
+      ->type_name("SHA256:HEX");
+  command.add_flag("--tls-insecure", flags.insecure,
+                   "Speak TLS without verifying the server at all (says so on stderr); implies --tls");
+}
+
 void add_client(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ClientOptions>();
   auto* client =
@@ -395,6 +454,7 @@ void add_client(CLI::App& app, Runner& run) {
   client->add_option("--timeout", options->timeout, "Seconds to wait for each reply (0 = forever)")
       ->check(finite(0, 1e6, "a number of seconds"))
       ->capture_default_str();
+  add_tls_client_flags(*client, options->tls);
   client->add_option("text", options->words, "Send these words as one line, print the reply and exit");
   client->callback([&run, options] { run = [options] { return run_client(*options); }; });
 }
@@ -408,6 +468,7 @@ void add_chat(CLI::App& app, Runner& run) {
       ->check(whole(1, 65535, "a TCP port"))
       ->capture_default_str();
   chat->add_flag("--timestamps", options->timestamps, "Prefix incoming lines with the local time [HH:MM:SS]");
+  add_tls_client_flags(*chat, options->tls);
   chat->callback([&run, options] { run = [options] { return run_chat_client(*options); }; });
 }
 

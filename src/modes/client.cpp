@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <span>
 
 #include "core/error.hpp"
 #include "core/protocol.hpp"
@@ -28,17 +30,30 @@ enum class Reply { ok, error, closed };
 /// The line client's connection: one line out, one reply in, within the reply timeout.
 class Exchange {
  public:
-  Exchange(const ClientOptions& options, asio::ip::tcp::socket& socket)
+  Exchange(const ClientOptions& options, asio::ip::tcp::socket& socket, std::optional<TlsEngine>& tls)
       : options_(options),
         socket_(socket),
+        tls_(tls),
         reader_(socket, options.max_line),
-        server_(format_host_port(options.host, options.port)) {}
+        server_(format_host_port(options.host, options.port)) {
+    if (tls_) {
+      reader_.set_source(
+          [this](std::span<char> buffer, std::error_code& error) {
+            return tls_read_some(socket_, *tls_, buffer, error);
+          },
+          [this] { return tls_->plaintext_pending(); });
+    }
+  }
 
   /// Sends line and prints its reply (sanitized); throws Error when no reply comes within the timeout.
   Reply operator()(std::string line) {
     line += '\n';
     std::error_code error;
-    asio::write(socket_, asio::buffer(line), error);
+    if (tls_) {
+      tls_write(socket_, *tls_, line, error);
+    } else {
+      asio::write(socket_, asio::buffer(line), error);
+    }
     std::optional<ReadLine> reply;
     if (!error) {
       reply = options_.timeout > 0
@@ -74,6 +89,7 @@ class Exchange {
  private:
   const ClientOptions& options_;
   asio::ip::tcp::socket& socket_;
+  std::optional<TlsEngine>& tls_;
   LineReader reader_;
   std::string server_;
 };
@@ -105,8 +121,23 @@ class TypeAhead {
 ExitCode run_client(const ClientOptions& options) {
   ignore_sigpipe();
   asio::io_context io;
+  const std::optional<TlsContext> context = make_client_tls(options.tls);
   auto socket = connect_to(io, options.host, options.port);
-  Exchange exchange(options, socket);
+  std::optional<TlsEngine> tls;
+  if (context) {
+    const auto timeout = std::chrono::milliseconds(
+        options.timeout > 0 ? static_cast<long long>(options.timeout * 1000) : 10000);
+    tls.emplace(
+        tls_handshake(socket, *context, options.host, format_host_port(options.host, options.port), timeout));
+  }
+  Exchange exchange(options, socket, tls);
+  // With TLS, one close_notify before the socket is closed.
+  const auto close_tls = [&] {
+    if (!tls) return;
+    tls->shutdown();
+    std::error_code ignored;
+    if (tls->wants_write()) asio::write(socket, asio::buffer(tls->take_ciphertext()), ignored);
+  };
   bool refused = false;
 
   if (!options.words.empty()) {
@@ -114,7 +145,10 @@ ExitCode run_client(const ClientOptions& options) {
     for (std::size_t i = 1; i < options.words.size(); ++i)
       line += ' ' + options.words[i];
     const Reply reply = exchange(line);
-    if (reply != Reply::closed) close_gracefully(socket, std::chrono::milliseconds(200));
+    if (reply != Reply::closed) {
+      close_tls();
+      close_gracefully(socket, std::chrono::milliseconds(200));
+    }
     return reply == Reply::error ? ExitCode::failure : ExitCode::ok;
   }
 
@@ -128,6 +162,7 @@ ExitCode run_client(const ClientOptions& options) {
     refused = refused || reply == Reply::error;
     if (last) break;
   }
+  close_tls();
   close_gracefully(socket, std::chrono::milliseconds(200));
   return refused ? ExitCode::failure : ExitCode::ok;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/exit_code.hpp"
+#include "modes/tls_client.hpp"
 
 namespace dschat {
 
@@ -15,6 +16,7 @@ struct ClientOptions {
   std::vector<std::string> words;  ///< when given: send them as one line, print the reply, exit
   std::size_t max_line = 64 * 1024;
   double timeout = 10;  ///< seconds to wait for each reply, 0 = forever
+  TlsClientFlags tls;   ///< --tls and how the server is verified
 };
 
 /// The line client: each input line is sent and its reply printed; stops after `end` or end of input.

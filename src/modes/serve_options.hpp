@@ -50,6 +50,13 @@ struct ServeOptions {
   std::optional<std::uint16_t> web_port;
   /// Origins allowed to open the WebSocket besides the page's own (--web-origin).
   std::vector<std::string> web_origins;
+  /// Async: TLS on the chat port (--tls, or --tls-cert with --tls-key). Without files, an ephemeral
+  /// self-signed certificate.
+  bool tls = false;
+  std::string tls_cert;  ///< --tls-cert: PEM, the certificate then its chain
+  std::string tls_key;   ///< --tls-key: PEM, not encrypted
+  /// Async with TLS: how long a client has to complete its handshake before it is closed.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).

@@ -58,11 +58,11 @@ std::optional<ReadLine> LineReader::next_until(
       framer_.end_message(collect);  // the client paused after a message without LF: answer it
       break;
     }
-    if (deadline && !wait_readable(socket_, *deadline)) {
+    if (deadline && !(pending_ && pending_()) && !wait_readable(socket_, *deadline)) {
       error = asio::error::timed_out;
       return std::nullopt;
     }
-    const std::size_t n = socket_.read_some(asio::buffer(buffer_), error);
+    const std::size_t n = source_ ? source_(buffer_, error) : socket_.read_some(asio::buffer(buffer_), error);
     if (error) {
       eof_ = true;
       framer_.finish(collect);

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -37,6 +38,14 @@ class LineReader {
         send_replies_(std::move(send_replies)),
         message_pause_(message_pause) {}
 
+  /// Where bytes come from instead of the socket (a TLS session over it): a call like read_some that may
+  /// also return 0 without an error; pending tells whether it has bytes without waiting for the socket.
+  using Source = std::function<std::size_t(std::span<char>, std::error_code&)>;
+  void set_source(Source source, std::function<bool()> pending) {
+    source_ = std::move(source);
+    pending_ = std::move(pending);
+  }
+
   /// The next line or too_long event; nullopt at end of stream (error set unless it was a clean EOF).
   std::optional<ReadLine> next(std::error_code& error);
 
@@ -58,6 +67,8 @@ class LineReader {
   InputFramer framer_;
   SendReplies send_replies_;
   std::chrono::milliseconds message_pause_;
+  Source source_;
+  std::function<bool()> pending_;
   std::deque<ReadLine> ready_;
   std::array<char, 16 * 1024> buffer_{};
   bool eof_ = false;

@@ -36,6 +36,13 @@ void refuse_web(Accepted& connection, const ConnectionLog& log) noexcept {
   ::close(std::exchange(connection.fd, -1));
 }
 
+/// The server's TLS context for --tls (an ephemeral certificate) or --tls-cert/--tls-key; none without.
+std::optional<TlsContext> make_tls(const ServeOptions& options) {
+  if (!options.tls) return std::nullopt;
+  if (options.tls_cert.empty()) return TlsContext::server_ephemeral();
+  return TlsContext::server_from_files(options.tls_cert, options.tls_key);
+}
+
 void rethrow(const std::exception_ptr& error) {
   if (error) std::rethrow_exception(error);
 }
@@ -46,6 +53,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
     : options_(options),
       log_(log),
       read_buffer_(read_buffer_size),
+      tls_(make_tls(options)),
       context_{options,
                log,
                nullptr,
@@ -76,6 +84,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                 }),
       signals_(io_.get_executor()),
       denial_timer_(io_.get_executor()) {
+  if (tls_) context_.tls = &*tls_;
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
     context_.room = &*room_;
@@ -94,6 +103,12 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
 
 ExitCode Server::run() {
   announce_listening(acceptor_);
+  if (tls_) {
+    const std::string fingerprint = format_fingerprint(tls_->fingerprint());
+    std::fputs(("tls fingerprint " + fingerprint + "\n").c_str(), stdout);
+    std::fflush(stdout);
+    log_.logger().info("TLS on the chat port, certificate {}", fingerprint);
+  }
   if (web_acceptor_) {
     const std::string address = format_endpoint(web_acceptor_->local_endpoint());
     std::fputs(("web listening on " + address + "\n").c_str(), stdout);

@@ -23,6 +23,7 @@
 #include "net/accept_loop.hpp"
 #include "net/periodic_timer.hpp"
 #include "net/termination_signals.hpp"
+#include "net/tls_context.hpp"
 
 namespace dschat::async {
 
@@ -69,6 +70,7 @@ class Server {
   // Declared before io_ so that they outlive it: destroying io_ destroys any coroutine still suspended,
   // and a session destroyed that way still leaves the room and reads the context.
   std::vector<char> read_buffer_;
+  std::optional<TlsContext> tls_;  // --tls: made before listening, so that a bad file fails first
   std::optional<ChatRoom> room_;
   SessionContext context_;
   WebContext web_context_;

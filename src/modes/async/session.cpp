@@ -42,7 +42,14 @@ void Session::open() {
   // The reader waits for readiness and then reads into the loop's shared buffer; it must never block.
   socket_.non_blocking(true, error);
   if (error) fail(describe(error));
+  if (context_.tls != nullptr) {
+    start_tls();  // joins once the handshake is complete
+  } else {
+    join();
+  }
+}
 
+void Session::join() {
   if (ChatRoom* room = context_.room) {
     id_ = room->join(*this);
     joined_ = true;
@@ -78,6 +85,7 @@ Awaitable<void> Session::close() {
   co_await flush_for_close(deadline);
   std::error_code ignored;
   if (!failed_) {
+    close_tls();
     socket_.shutdown(Socket::shutdown_send, ignored);  // everything sent: our FIN
     co_await drain(deadline);
   }

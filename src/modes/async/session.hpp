@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -16,6 +18,7 @@
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
+#include "net/tls_engine.hpp"
 
 namespace dschat::async {
 
@@ -28,6 +31,10 @@ namespace dschat::async {
 /// client is behind (its socket buffer full). When reading ends, a closing coroutine flushes, closes and
 /// logs. As a ChatPeer it only queues: nothing ever waits for this client's socket but its own writer.
 /// Lives in a shared_ptr held by its coroutines, its pending wait and a pending flush.
+///
+/// With TLS (context.tls) a TlsEngine sits between the socket and the same reader and writer: receive()
+/// hands the reader plaintext, write_now() encrypts what the outbox holds. The client joins once its
+/// handshake is complete, which must happen within --handshake-timeout.
 class Session final : public ChatPeer, public std::enable_shared_from_this<Session> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -66,6 +73,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   enum class ReadState { drained, done };
 
   // Lifecycle (session.cpp)
+  /// Joins the chat room (chat service) and logs the connection.
+  void join();
   /// Reading has ended: leaves the room and spawns close().
   void finish_reading();
   /// Leaves the room, flushes within the flush budget, closes, logs.
@@ -75,6 +84,24 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Records why the connection ends (the first reason wins); tell_room: the others are told it too.
   void set_reason(std::string_view reason, bool tell_room);
   void leave_room() noexcept;
+
+  // TLS (session_tls.cpp)
+  /// Starts the handshake deadline.
+  void start_tls();
+  /// The handshake is complete: joins the room and logs the connection.
+  void on_tls_open();
+  /// Reads plaintext into buffer: from the socket, or through TLS. error as from read_some (eof at the
+  /// end of the stream, would_block when there is nothing more for now).
+  std::size_t receive(std::span<char> buffer, std::error_code& error);
+  /// Hands the kernel the ciphertext the engine has produced, without waiting; false when the socket is
+  /// full or failed.
+  bool send_ciphertext();
+  /// write_now() with TLS: encrypts queued lines while the socket takes their ciphertext.
+  bool write_tls();
+  /// One close_notify, written if the socket takes it now; never waits for the client's.
+  void close_tls() noexcept;
+  /// True while there is something to write: queued lines, or ciphertext not yet sent.
+  bool has_output() const noexcept { return !outbox_.empty() || tls_out_used_ < tls_out_.size(); }
 
   // Reading (session_reader.cpp)
   void spawn_reader();
@@ -138,6 +165,11 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   std::uint64_t telnet_replies_ = 0;  // messages of telnet answers: not lines, not counted as lines out
   bool crlf_ = false;                 // the client ends its lines in CRLF, and the room knows
   bool paced_ = false;                // told once that the flood limit paces it
+  bool tls_opened_ = false;           // on_tls_open() has run
+  bool tls_truncated_ = false;        // the stream ended without close_notify
+  std::optional<TlsEngine> tls_;      // with TLS
+  std::string tls_out_;               // ciphertext the kernel has not taken yet, from tls_out_used_ on
+  std::size_t tls_out_used_ = 0;
 };
 
 }  // namespace dschat::async

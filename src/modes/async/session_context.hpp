@@ -10,6 +10,7 @@
 #include "core/message.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/serve_options.hpp"
+#include "net/tls_context.hpp"
 
 namespace dschat::async {
 
@@ -26,6 +27,7 @@ struct SessionContext {
   Message idle_notice;          ///< "! closing: no line for N s", formatted once
   /// Called once per session after it has closed; error is set when a coroutine of it threw.
   std::function<void(const std::shared_ptr<Session>&, const std::exception_ptr& error)> ended;
+  const TlsContext* tls = nullptr;  ///< set when the chat port speaks TLS
 };
 
 }  // namespace dschat::async

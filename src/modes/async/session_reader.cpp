@@ -91,13 +91,18 @@ Awaitable<Session::ReadState> Session::read_loop() {
     // Read before waiting, always: Asio's reactor is edge-triggered, and readiness that arrived while
     // nobody waited (during a flood pause) is not reported again.
     std::error_code error;
-    const std::size_t n = socket_.read_some(asio::buffer(buffer.data(), buffer.size()), error);
+    const std::size_t n = receive(buffer, error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
       if (holds_message()) {
         co_await wait_out_message_pause();
         continue;  // read what came, or find the socket drained with nothing held back
       }
       co_return ReadState::drained;
+    }
+    if (error == asio::error::eof && tls_truncated_) {
+      // Without close_notify the end may be an attacker's cut: an unterminated last line is dropped.
+      end_reading("closed without TLS close_notify");
+      break;
     }
     if (error == asio::error::eof) {
       // The last bytes before EOF count as a line even without an LF (docs/protocol.md).
@@ -110,11 +115,12 @@ Awaitable<Session::ReadState> Session::read_loop() {
       break;
     }
     // A short read emptied the socket, so the next one would only say so; a full one may have left more.
+    // Through TLS a short read says nothing about the socket: only would_block does.
     if (context_.options.idle_timeout > 0) last_heard_ = Clock::now();
     const std::string_view chunk(buffer.data(), n);
     const std::size_t used = feed(chunk);
     if (used < n && !reading_done_) keep_unread(chunk.substr(used));
-    if (n < buffer.size() && backlog_used_ == backlog_.size() && !reading_done_) {
+    if (!tls_ && n < buffer.size() && backlog_used_ == backlog_.size() && !reading_done_) {
       if (holds_message()) {
         co_await wait_out_message_pause();
         continue;

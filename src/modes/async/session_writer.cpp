@@ -26,7 +26,8 @@ constexpr std::size_t max_pieces = 1024;
 }  // namespace
 
 void Session::send(const Message& msg) {
-  if (failed_) return;
+  // Before its TLS handshake is complete a client is not a member: nothing is sent to it.
+  if (failed_ || (tls_ && !tls_opened_)) return;
   const bool was_empty = outbox_.empty();
   if (!outbox_.push(msg)) {
     // The outbox may hold lines its writer has not had a turn to offer the kernel yet: one burst of reads
@@ -65,7 +66,7 @@ void Session::start_writer() {
 }
 
 Awaitable<void> Session::write_loop() {
-  while (!failed_ && !outbox_.empty()) {
+  while (!failed_ && has_output()) {
     const auto [error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
     if (error) {
       fail(disconnect_reason(error));  // after fail() it is operation_aborted: the reason is already set
@@ -90,6 +91,7 @@ Awaitable<void> Session::flush_for_close(Clock::time_point deadline) {
 }
 
 bool Session::write_now() {
+  if (tls_) return write_tls();
   // The socket is non-blocking: gathered writes take what the kernel accepts now, without the round trip
   // through the loop that an async_write costs.
   std::array<iovec, max_pieces> pieces;  // 16 KiB, on the thread's stack: write_now() is not a coroutine

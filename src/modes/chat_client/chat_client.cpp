@@ -37,12 +37,13 @@ bool closed_by_peer(const std::error_code& error) noexcept {
 /// One chat session: the server link, the input (line editor or reader thread), signals and the exit.
 class ChatClient {
  public:
-  ChatClient(asio::io_context& io, asio::ip::tcp::socket socket, const ChatOptions& options)
+  ChatClient(asio::io_context& io, asio::ip::tcp::socket socket, std::optional<TlsEngine> tls,
+             const ChatOptions& options)
       : io_(io),
         server_(format_host_port(options.host, options.port)),
         style_{colour_wanted(interactive()), options.timestamps},
         max_line_(options.max_line),
-        link_(std::move(socket), options.max_line),
+        link_(std::move(socket), options.max_line, std::move(tls)),
         signals_(io, SIGINT, SIGTERM, SIGHUP),
         quit_timer_(io) {}
 
@@ -95,7 +96,10 @@ class ChatClient {
   }
 
   void on_server_closed(const std::error_code& error) {
-    if (quitting_) {  // the answer to our /quit
+    if (!link_.tls_error().empty()) {
+      finish(ExitCode::failure);
+      status(fmt::format("connection to {} failed: {}", server_, link_.tls_error()));
+    } else if (quitting_) {  // the answer to our /quit
       finish(ExitCode::ok);
     } else if (closed_by_peer(error)) {
       finish(ExitCode::ok);
@@ -182,7 +186,14 @@ class ChatClient {
 ExitCode run_chat_client(const ChatOptions& options) {
   ignore_sigpipe();
   asio::io_context io;
-  ChatClient client(io, connect_to(io, options.host, options.port), options);
+  const std::optional<TlsContext> context = make_client_tls(options.tls);
+  auto socket = connect_to(io, options.host, options.port);
+  std::optional<TlsEngine> tls;
+  if (context) {
+    tls.emplace(tls_handshake(socket, *context, options.host, format_host_port(options.host, options.port),
+                              std::chrono::seconds(10)));
+  }
+  ChatClient client(io, std::move(socket), std::move(tls), options);
   return client.run();
 }
 

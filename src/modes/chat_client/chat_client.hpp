@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/exit_code.hpp"
+#include "modes/tls_client.hpp"
 
 namespace dschat {
 
@@ -14,6 +15,7 @@ struct ChatOptions {
   std::uint16_t port = 8888;
   bool timestamps = false;           ///< prefix each incoming line with the local time "[HH:MM:SS] "
   std::size_t max_line = 64 * 1024;  ///< longest line accepted from the server or standard input
+  TlsClientFlags tls;                ///< --tls and how the server is verified
 };
 
 /// The chat client (README, chat): relays standard input to the server and prints what the server sends,

@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
 
 #include "core/line_framer.hpp"
+#include "net/tls_engine.hpp"
 
 namespace dschat {
 
@@ -23,8 +25,12 @@ class ServerLink {
   using OnClosed = std::function<void(const std::error_code&)>;
   using OnDrained = std::function<void()>;
 
-  /// Takes a connected socket; lines longer than max_line are reported as too_long.
-  ServerLink(asio::ip::tcp::socket socket, std::size_t max_line);
+  /// Takes a connected socket, and its TLS session when the handshake was made; lines longer than
+  /// max_line are reported as too_long.
+  ServerLink(asio::ip::tcp::socket socket, std::size_t max_line, std::optional<TlsEngine> tls = {});
+
+  /// Why the connection ended when it was TLS that ended it; empty otherwise.
+  const std::string& tls_error() const noexcept { return tls_error_; }
 
   /// Starts both coroutines. on_frame gets each line from the server, on_closed once when the connection
   /// ends (not after close()), on_drained whenever everything queued has been written.
@@ -48,6 +54,11 @@ class ServerLink {
   OnFrame on_frame_;
   OnClosed on_closed_;
   OnDrained on_drained_;
+  /// With TLS: decrypts what arrived and frames it; false when the session has ended (error set).
+  bool feed_tls(std::string_view ciphertext, std::error_code& error);
+
+  std::optional<TlsEngine> tls_;
+  std::string tls_error_;
   bool closed_ = false;
 };
 
