@@ -50,6 +50,8 @@ struct ServeOptions {
   std::optional<std::uint16_t> web_port;
   /// Origins allowed to open the WebSocket besides the page's own (--web-origin).
   std::vector<std::string> web_origins;
+  /// How often each WebSocket member is pinged; one that has sent nothing by the next ping is closed.
+  std::chrono::milliseconds web_ping{30000};
 };
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).

@@ -55,8 +55,8 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   /// Server shutdown: stop reading, flush what is queued, then close a WebSocket with 1001.
   void stop();
 
-  /// Every ping period: pings a WebSocket member; one that has sent nothing since the last ping is closed
-  /// with 1008, so a browser that vanished without a word is found (docs/protocol.md, Browsers).
+  /// Every --web-ping period: pings a WebSocket member; one that has sent nothing since the last ping is
+  /// closed with 1008, so a browser that vanished without a word is found (docs/protocol.md, Browsers).
   void ping();
 
   /// --idle-timeout: a WebSocket member that has sent nothing since cutoff is told so and closed (1000),
@@ -126,8 +126,5 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   bool paced_ = false;
   bool awaiting_pong_ = false;  // pinged, and nothing heard since
 };
-
-/// How often the server pings each WebSocket member, and how long it waits for the answer.
-inline constexpr std::chrono::seconds web_ping_period{30};
 
 }  // namespace dschat::async
