@@ -224,6 +224,26 @@ def test_an_overlong_message_gets_the_error_line_and_the_connection_stays():
     stop_cleanly(server, tcp, ws)
 
 
+def test_long_messages_are_paced_by_their_bytes_as_tcp_lines_are():
+    # 8 messages of 2,000 bytes: far below 100 lines/s, but 16 KB against 8 KiB at once and 8 KiB/s after.
+    server, port, web = web_server("--rate-bytes", "8KiB", "--burst-bytes", "8KiB")
+    reader, _ = join(port)
+    flooder = WsClient(web)
+    name = flooder.welcome()
+    flooder.send("hi")
+    lines_until(reader, f"<{name}> hi".encode())
+    lines = [b"%02d" % i + b"x" * 1998 for i in range(8)]
+    started = time.monotonic()
+    for line in lines:
+        flooder.send(line)
+    assert [reader.line() for _ in lines] == [f"<{name}> ".encode() + line for line in lines]  # none dropped
+    # Four and a half fit in the burst; the rest (about 5.8 KB) waits for the budget: about 0.7 s.
+    assert time.monotonic() - started >= 0.5
+    assert flooder.line() == b"! slow down: more than 8 KiB/s, reading paused"
+    server.wait_output(rb"127\.0\.0\.1:\d+ paced: more than 8 KiB/s, reading paused", stream="err")
+    stop_cleanly(server, reader, flooder)
+
+
 def test_a_browser_that_does_not_read_is_cut_off_as_too_slow():
     server, port, web = web_server("--max-queue", "64KiB", "--rate", "0")
     writer, _ = join(port)

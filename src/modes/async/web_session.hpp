@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "core/chat_room.hpp"
+#include "core/flood_limit.hpp"
 #include "core/http_route.hpp"
 #include "core/outbox.hpp"
-#include "core/token_bucket.hpp"
 #include "core/websocket.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
@@ -106,7 +106,7 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   const SessionContext& context_;
   const WebContext& web_;
   Outbox outbox_;
-  TokenBucket bucket_;
+  FloodLimit bucket_;  // --rate and --rate-bytes, charged per line as for a TCP client
   Timer deadline_;  // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
   HttpRequestParser parser_;
   WsDecoder decoder_;

@@ -69,12 +69,13 @@ bool WebSession::on_event(const WsEvent& event) {
   switch (event.kind) {
     case WsEventKind::text:
       ++stats_.lines_in;
-      if (!bucket_.unlimited()) bucket_.take(1, Clock::now());
       return on_text(event.data);
     case WsEventKind::ping:
       queue(make_raw_message(ws_pong_frame(event.data)));
       return true;
     case WsEventKind::too_long:
+      if (!bucket_.unlimited())
+        bucket_.take_line(1, Clock::now());  // its answer costs a line, its bytes none
       if (context_.room != nullptr) context_.room->on_too_long(id_);
       return true;
     case WsEventKind::close:
@@ -94,9 +95,12 @@ bool WebSession::on_text(std::string_view text) {
   ChatRoom* room = context_.room;
   if (room == nullptr) return true;
   if (text.ends_with('\n')) text.remove_suffix(1);  // "hi\n" is one line, as it is over TCP
+  const auto now = Clock::now();
   while (!reading_done_) {
     const std::size_t lf = text.find('\n');
     const std::string_view line = text.substr(0, lf);
+    // Each line costs what the same line costs a TCP client: one line and its bytes with an LF.
+    if (!bucket_.unlimited()) bucket_.take_line(line.size() + 1, now);
     if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
     if (room->on_line(id_, line) == LineResult::close) {
       set_reason("quit", false);
@@ -125,9 +129,9 @@ void WebSession::send(const Message& msg) {
 
 void WebSession::note_paced() {
   if (std::exchange(paced_, true) || context_.room == nullptr) return;
-  const double rate = rate_of(context_.options);
-  context_.room->tell(id_, slow_down_notice(rate));
-  context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
+  const std::string notice = pacing_notice(bucket_, context_.options, Clock::now());
+  context_.room->tell(id_, notice);
+  context_.log.logger().info("{} paced: {}", stats_.peer, pacing_log_text(notice));
 }
 
 void WebSession::send_close(std::uint16_t code, std::string_view reason) {
