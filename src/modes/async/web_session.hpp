@@ -30,9 +30,9 @@ struct WebContext {
 
 /// One connection to the web endpoint (docs/protocol.md, Browsers): one HTTP request, answered and closed,
 /// or a WebSocket handshake after which the connection is a chat room member like a TCP client. One text
-/// message is one line each way. Its writer is the Session's, in small: an Outbox of encoded frames (at
-/// most --max-queue bytes, or the client is cut as too slow) written with send_queued(). Lives in a
-/// shared_ptr held by its coroutines.
+/// message is one line each way. Its writer is the Session's, in small: a FrameOutbox of frames, each its
+/// header and a line of the room's shared Message (at most --max-queue bytes, or the client is cut as too
+/// slow), written with send_queued(). Lives in a shared_ptr held by its coroutines.
 class WebSession final : public ChatPeer, public std::enable_shared_from_this<WebSession> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -90,8 +90,10 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   void leave_room() noexcept;
 
   // Writing (web_session_writer.cpp)
-  /// Queues bytes already encoded; cuts the client off when the outbox is full.
+  /// Queues a frame already encoded whole (ping, pong, close); cuts the client off when the outbox is full.
   void queue(const Message& bytes);
+  /// Queues a frame; cuts the client off (false) when the outbox is full.
+  bool push(PrefixedSlice frame);
   /// Starts write_loop() after this turn of the loop, unless it runs already.
   void start_writer();
   /// Writes what is queued, waiting for the socket while it is full, until the outbox is empty.
@@ -105,9 +107,9 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   Socket socket_;
   const SessionContext& context_;
   const WebContext& web_;
-  Outbox outbox_;
+  FrameOutbox outbox_;
   FloodLimit bucket_;  // --rate and --rate-bytes, charged per line as for a TCP client
-  Timer deadline_;  // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
+  Timer deadline_;     // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
   HttpRequestParser parser_;
   WsDecoder decoder_;
   std::array<char, 16 * 1024> buffer_{};

@@ -2,9 +2,9 @@
 // WsDecoder; each text message is one line (or several, split at LF), each room Message leaves as one text
 // frame per line.
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <string>
-#include <vector>
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
@@ -114,17 +114,24 @@ bool WebSession::on_text(std::string_view text) {
 
 void WebSession::send(const Message& msg) {
   if (failed_ || close_sent_ || !websocket_) return;
-  // The Message is formatted once for the whole room; a browser gets it as one text frame per line.
-  std::vector<WsLineFrame> frames;
-  ws_line_frames(*msg, frames);
-  std::string bytes;
-  for (const WsLineFrame& frame : frames) {
-    bytes += frame.header.view();
-    bytes += frame.line;
+  // The Message is formatted once for the whole room, and may hold several lines (a batch of notices).
+  // Each line leaves as one text frame: a header of its own, then the line, gathered from the shared text.
+  const std::string_view text = *msg;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    const std::size_t lf = text.find('\n', begin);
+    const std::size_t end = lf == std::string_view::npos ? text.size() : lf;
+    const WsFrameHeader header = ws_frame_header(WsOpcode::text, end - begin);
+    PrefixedSlice frame;
+    frame.text = msg;
+    frame.begin = static_cast<std::uint32_t>(begin);  // Messages are far below 4 GiB (--max-line: 16 MiB)
+    frame.size = static_cast<std::uint32_t>(end - begin);
+    std::copy_n(header.bytes.begin(), header.size, frame.prefix.begin());
+    frame.prefix_size = static_cast<std::uint8_t>(header.size);
+    if (!push(std::move(frame))) return;
+    ++stats_.lines_out;
+    begin = end + 1;
   }
-  if (bytes.empty()) return;
-  stats_.lines_out += frames.size();
-  queue(make_raw_message(bytes));
 }
 
 void WebSession::note_paced() {
