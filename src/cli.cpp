@@ -129,7 +129,8 @@ double parse_rate(std::string text) {
 }
 
 /// "100ms", "1s", "0.5s" or "0" (off) → milliseconds.
-std::chrono::milliseconds parse_pause(std::string text) {
+std::chrono::milliseconds parse_time(std::string text, const char* flag, const char* expected, double min_ms,
+                                     double max_ms) {
   double scale = 0;  // no unit: only 0 means something
   if (text.ends_with("ms")) {
     scale = 1;
@@ -140,11 +141,15 @@ std::chrono::milliseconds parse_pause(std::string text) {
   }
   const auto value = parse_finite(text);
   const double ms = value ? *value * scale : -1;
-  if (!value || (scale == 0 && *value != 0) || !(ms >= 0 && ms <= 60000)) {
-    throw CLI::ValidationError("--message-pause",
-                               "expects a time such as 100ms or 1s (at most 60s), 0 for off");
+  if (!value || (scale == 0 && *value != 0) || !(ms >= min_ms && ms <= max_ms)) {
+    throw CLI::ValidationError(flag, expected);
   }
   return std::chrono::milliseconds(static_cast<long long>(ms + 0.5));
+}
+
+std::chrono::milliseconds parse_pause(const std::string& text) {
+  return parse_time(text, "--message-pause", "expects a time such as 100ms or 1s (at most 60s), 0 for off", 0,
+                    60000);
 }
 
 /// Binds the flags every server shares; mode is set for aliases such as echo-once, whose help shows only
@@ -238,6 +243,15 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
   command.add_option(
       "--web-origin", options->web_origins,
       "Async chat: an origin allowed to open the WebSocket besides the page's own (repeatable)");
+  command
+      .add_option_function<std::string>(
+          "--web-ping",
+          [options](const std::string& text) {
+            options->web_ping = parse_time(
+                text, "--web-ping", "expects a time such as 30s or 500ms (100ms to 3600s)", 100, 3600000);
+          },
+          "Async chat: ping each browser this often; one that has not answered by the next ping is closed")
+      ->default_str("30s");
 }
 
 const std::vector<const char*> kTlsFlags{"--tls", "--tls-cert", "--tls-key", "--handshake-timeout"};
@@ -363,12 +377,14 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   const Service service = service_of(options);
   if (given("--raw") && service != Service::chat) refuse("--raw applies to the chat service only");
   if (given("--big-room") && service != Service::chat) refuse("--big-room applies to the chat service only");
-  for (const char* flag : {"--web-port", "--web-origin"}) {
+  for (const char* flag : {"--web-port", "--web-origin", "--web-ping"}) {
     if (!given(flag)) continue;
     if (options.mode != ServeMode::async) refuse(fmt::format("{} applies to --mode async only", flag));
     if (service != Service::chat) refuse(fmt::format("{} applies to the chat service only", flag));
   }
-  if (given("--web-origin") && !given("--web-port")) refuse("--web-origin needs --web-port");
+  for (const char* flag : {"--web-origin", "--web-ping"}) {
+    if (given(flag) && !given("--web-port")) refuse(fmt::format("{} needs --web-port", flag));
+  }
   if (given("--web-port") && (given("--tls") || given("--tls-cert"))) {
     refuse("--web-port does not serve https yet: it cannot be used with --tls");
   }

@@ -5,11 +5,13 @@
 
 namespace dschat {
 
-bool Outbox::push(Message msg) {
+template <class Item>
+bool BasicOutbox<Item>::push(Item item) {
   // An empty message has nothing to send; queuing it would leave a piece consume() can never drop.
-  if (!msg || msg->empty()) return true;
+  const std::size_t size = outbox_size(item);
+  if (size == 0) return true;
   // Written as a subtraction so a huge message cannot wrap the sum around (bytes_ <= max_bytes_ always).
-  if (msg->size() > max_bytes_ - bytes_) return false;
+  if (size > max_bytes_ - bytes_) return false;
   if (!head_) {
     head_ = std::make_unique<Block>();
     tail_ = head_.get();
@@ -18,31 +20,35 @@ bool Outbox::push(Message msg) {
     tail_ = tail_->next.get();
     tail_slot_ = 0;
   }
-  bytes_ += msg->size();
-  tail_->slots[tail_slot_++] = std::move(msg);
+  bytes_ += size;
+  tail_->slots[tail_slot_++] = std::move(item);
   return true;
 }
 
-std::size_t Outbox::blocks() const noexcept {
+template <class Item>
+std::size_t BasicOutbox<Item>::blocks() const noexcept {
   std::size_t count = 0;
   for (const Block* block = head_.get(); block != nullptr; block = block->next.get())
     ++count;
   return count;
 }
 
-void Outbox::consume(std::size_t n) noexcept {
+template <class Item>
+std::size_t BasicOutbox<Item>::consume(std::size_t n) noexcept {
   // A caller reporting more than was queued is a bug elsewhere; clamping keeps the counters consistent.
   n = std::min(n, bytes_);
   bytes_ -= n;
+  std::size_t dropped = 0;
   while (n > 0) {
-    Message& front = head_->slots[head_slot_];
-    const std::size_t left = front->size() - front_sent_;
+    Item& front = head_->slots[head_slot_];
+    const std::size_t left = outbox_size(front) - front_sent_;
     if (n < left) {
       front_sent_ += n;
-      return;
+      return dropped;
     }
     n -= left;
-    front.reset();
+    front = Item{};
+    ++dropped;
     front_sent_ = 0;
     if (++head_slot_ == block_size && head_.get() != tail_) {
       head_ = std::move(head_->next);  // a block fully sent is given back
@@ -54,9 +60,11 @@ void Outbox::consume(std::size_t n) noexcept {
     head_slot_ = 0;
     tail_slot_ = 0;
   }
+  return dropped;
 }
 
-void Outbox::clear() noexcept {
+template <class Item>
+void BasicOutbox<Item>::clear() noexcept {
   // One block at a time: the chain can be long (max_bytes of one-byte lines), and letting each block's
   // destructor free the next would recurse once per block.
   while (head_)
@@ -67,5 +75,8 @@ void Outbox::clear() noexcept {
   bytes_ = 0;
   front_sent_ = 0;
 }
+
+template class BasicOutbox<Message>;
+template class BasicOutbox<PrefixedSlice>;
 
 }  // namespace dschat

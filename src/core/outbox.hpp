@@ -2,29 +2,78 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "core/message.hpp"
 
 namespace dschat {
 
-/// A client's bounded send queue (--max-queue, docs/protocol.md). Holds shared messages, counts unsent
-/// bytes, and is drained by the I/O layer with gathered writes. Not thread-safe: the caller locks if needed.
+/// A piece of a shared Message with a few bytes of its own in front: a WebSocket frame is a header of 2 to
+/// 10 bytes and a line of a Message formatted once for the whole room, so that every client's frame reuses
+/// that text instead of copying it (docs/protocol.md, Browsers).
+struct PrefixedSlice {
+  Message text;                   ///< holds the slice; shared with the room and the other clients
+  std::uint32_t begin = 0;        ///< where the slice starts in *text
+  std::uint32_t size = 0;         ///< bytes of the slice
+  std::array<char, 10> prefix{};  ///< sent before the slice; only the first prefix_size bytes count
+  std::uint8_t prefix_size = 0;
+};
+
+// What an outbox needs of what it holds: its size in bytes, and its bytes as one or two pieces.
+inline std::size_t outbox_size(const Message& msg) noexcept {
+  return msg ? msg->size() : 0;
+}
+inline std::size_t outbox_size(const PrefixedSlice& slice) noexcept {
+  return slice.prefix_size + slice.size;
+}
+
+/// Calls add(data, size) for the bytes of msg after the first skip, one piece, unless max_pieces is 0;
+/// returns the pieces given.
+template <class Add>
+std::size_t outbox_pieces(const Message& msg, std::size_t skip, Add& add, std::size_t max_pieces) {
+  if (max_pieces == 0) return 0;
+  add(msg->data() + skip, msg->size() - skip);
+  return 1;
+}
+
+/// The same for a PrefixedSlice: the rest of its prefix, then its slice (at most max_pieces pieces).
+template <class Add>
+std::size_t outbox_pieces(const PrefixedSlice& slice, std::size_t skip, Add& add, std::size_t max_pieces) {
+  std::size_t given = 0;
+  if (skip < slice.prefix_size && given < max_pieces) {
+    add(slice.prefix.data() + skip, slice.prefix_size - skip);
+    ++given;
+    skip = 0;
+  } else {
+    skip -= slice.prefix_size;
+  }
+  if (slice.size > skip && given < max_pieces) {
+    add(slice.text->data() + slice.begin + skip, slice.size - skip);
+    ++given;
+  }
+  return given;
+}
+
+/// A client's bounded send queue (--max-queue, docs/protocol.md). Holds shared messages (Item: a Message,
+/// or a PrefixedSlice of one), counts unsent bytes, and is drained by the I/O layer with gathered writes.
+/// Not thread-safe: the caller locks if needed.
 ///
 /// The messages sit in a chain of small blocks, so what it holds follows what is queued now, not the
 /// largest burst ever: a drained outbox keeps one block (a few dozen bytes per message slot), and most
 /// clients of a server, idle most of the time, cost no more than that.
-class Outbox {
+template <class Item>
+class BasicOutbox {
  public:
   /// An outbox refusing to hold more than max_bytes unsent bytes.
-  explicit Outbox(std::size_t max_bytes) noexcept : max_bytes_(max_bytes) {}
-  ~Outbox() { clear(); }
+  explicit BasicOutbox(std::size_t max_bytes) noexcept : max_bytes_(max_bytes) {}
+  ~BasicOutbox() { clear(); }
 
-  Outbox(const Outbox&) = delete;
-  Outbox& operator=(const Outbox&) = delete;
+  BasicOutbox(const BasicOutbox&) = delete;
+  BasicOutbox& operator=(const BasicOutbox&) = delete;
 
-  /// Queues msg; returns false and queues nothing when the unsent bytes would pass max_bytes.
-  bool push(Message msg);
+  /// Queues item; returns false and queues nothing when the unsent bytes would pass max_bytes.
+  bool push(Item item);
 
   /// True when nothing is left to send.
   bool empty() const noexcept { return bytes_ == 0; }  // empty messages are never queued
@@ -39,7 +88,8 @@ class Outbox {
   std::size_t blocks() const noexcept;
 
   /// Calls add(const char* data, std::size_t size) for each unsent piece in order, at most max_pieces
-  /// (the first one may be the tail of a partly sent message); returns how many it gave.
+  /// (the first one may be the tail of a partly sent message; a PrefixedSlice is two pieces); returns how
+  /// many it gave.
   template <class Add>
   std::size_t gather(Add&& add, std::size_t max_pieces) const {
     std::size_t given = 0;
@@ -48,9 +98,8 @@ class Outbox {
     for (const Block* block = head_.get(); block != nullptr && given < max_pieces;
          block = block->next.get()) {
       const std::size_t end = block == tail_ ? tail_slot_ : block_size;
-      for (; slot < end && given < max_pieces; ++slot, ++given) {
-        const Message& msg = block->slots[slot];
-        add(msg->data() + skip, msg->size() - skip);
+      for (; slot < end && given < max_pieces; ++slot) {
+        given += outbox_pieces(block->slots[slot], skip, add, max_pieces - given);
         skip = 0;
       }
       slot = 0;
@@ -58,19 +107,19 @@ class Outbox {
     return given;
   }
 
-  /// Marks n bytes as sent (n <= bytes()), dropping the messages fully sent.
-  void consume(std::size_t n) noexcept;
+  /// Marks n bytes as sent (n <= bytes()), dropping the messages fully sent; returns how many those were.
+  std::size_t consume(std::size_t n) noexcept;
 
   /// Drops everything queued and gives the memory back.
   void clear() noexcept;
 
  private:
-  // 8 messages, 136 bytes: small enough that a drained outbox keeps little, large enough that a burst
-  // allocates once per 8 messages.
+  // 8 messages, 136 bytes for an Outbox: small enough that a drained outbox keeps little, large enough
+  // that a burst allocates once per 8 messages.
   static constexpr std::size_t block_size = 8;
 
   struct Block {
-    std::array<Message, block_size> slots;
+    std::array<Item, block_size> slots;
     std::unique_ptr<Block> next;
   };
 
@@ -82,5 +131,14 @@ class Outbox {
   std::size_t front_sent_ = 0;
   std::size_t max_bytes_;
 };
+
+/// The send queue of a TCP client: whole Messages.
+using Outbox = BasicOutbox<Message>;
+
+/// The send queue of a WebSocket client: frames, each a header and a line of a shared Message.
+using FrameOutbox = BasicOutbox<PrefixedSlice>;
+
+extern template class BasicOutbox<Message>;
+extern template class BasicOutbox<PrefixedSlice>;
 
 }  // namespace dschat

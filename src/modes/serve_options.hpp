@@ -57,6 +57,8 @@ struct ServeOptions {
   std::string tls_key;   ///< --tls-key: PEM, not encrypted
   /// Async with TLS: how long a client has to complete its handshake before it is closed.
   std::chrono::milliseconds handshake_timeout{10000};
+  /// How often each WebSocket member is pinged; one that has sent nothing by the next ping is closed.
+  std::chrono::milliseconds web_ping{30000};
 };
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).

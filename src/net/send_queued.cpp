@@ -17,7 +17,8 @@ std::size_t messages_sent(std::span<const iovec> pieces, std::size_t written) no
   return sent;
 }
 
-SendResult send_queued(int fd, Outbox& outbox, std::span<iovec> pieces) noexcept {
+template <class Item>
+SendResult send_queued(int fd, BasicOutbox<Item>& outbox, std::span<iovec> pieces) noexcept {
   SendResult result;
   while (!outbox.empty()) {
     std::size_t count = 0;
@@ -42,9 +43,8 @@ SendResult send_queued(int fd, Outbox& outbox, std::span<iovec> pieces) noexcept
       return result;
     }
     const auto written = static_cast<std::size_t>(sent);
-    result.messages += messages_sent(pieces.first(count), written);
     result.bytes += written;
-    outbox.consume(written);
+    result.messages += outbox.consume(written);
     if (written < offered) {
       result.full = true;  // the socket buffer is full: another call now would only say so
       return result;
@@ -52,5 +52,8 @@ SendResult send_queued(int fd, Outbox& outbox, std::span<iovec> pieces) noexcept
   }
   return result;
 }
+
+template SendResult send_queued(int fd, Outbox& outbox, std::span<iovec> pieces) noexcept;
+template SendResult send_queued(int fd, FrameOutbox& outbox, std::span<iovec> pieces) noexcept;
 
 }  // namespace dschat

@@ -6,7 +6,12 @@ import { chromium } from 'playwright-core';
 const [url, toSend, toSee] = process.argv.slice(2);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  // Headless, so no display is needed. Chromium refuses to start its sandbox as root ("Running as root
+  // without --no-sandbox is not supported"), and CI runs as root: only there does the test turn it off
+  // (playwright-core would pass --no-sandbox everywhere unless chromiumSandbox is true).
+  headless: true,
+  chromiumSandbox: process.getuid() !== 0,
+  args: ['--disable-gpu', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--no-first-run'],
 });
 const killer = setTimeout(() => { console.error('timed out'); process.exit(1); }, 20000);

@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 using dschat::make_message;
@@ -238,4 +240,66 @@ TEST_CASE("Outbox frees a very long queue") {
     CHECK(box.blocks() == (std::size_t{1} << 20) / 8);
   }
   CHECK(one_byte.use_count() == 1);
+}
+
+namespace {
+
+/// Line i of text as a frame: a two-byte header of its own (as a WebSocket text frame has) and the line.
+dschat::PrefixedSlice frame_of(const dschat::Message& text, std::uint32_t begin, std::uint32_t size) {
+  dschat::PrefixedSlice frame;
+  frame.text = text;
+  frame.begin = begin;
+  frame.size = size;
+  frame.prefix = {'\x81', static_cast<char>(size)};
+  frame.prefix_size = 2;
+  return frame;
+}
+
+}  // namespace
+
+TEST_CASE("FrameOutbox gathers each frame's own header and the shared text, not a copy of it") {
+  const auto shared = make_message("* ann joined\n* bob joined", "");  // one Message, two lines
+  dschat::FrameOutbox box(100);
+  REQUIRE(box.push(frame_of(shared, 0, 12)));
+  REQUIRE(box.push(frame_of(shared, 13, 12)));
+  CHECK(box.bytes() == 28);
+  CHECK(shared.use_count() == 3);  // the outbox holds the Message itself
+
+  std::vector<std::pair<const char*, std::size_t>> raw;
+  CHECK(box.gather([&](const char* data, std::size_t size) { raw.emplace_back(data, size); }, 64) == 4);
+  REQUIRE(raw.size() == 4);
+  CHECK(std::string(raw[0].first, raw[0].second) == "\x81\x0c");
+  CHECK(raw[1].first == shared->data());  // the line is read from the room's text in place
+  CHECK(raw[1].second == 12);
+  CHECK(raw[3].first == shared->data() + 13);
+  CHECK(raw[3].second == 12);
+
+  std::vector<std::string> got;
+  const auto add = [&](const char* data, std::size_t size) { got.emplace_back(data, size); };
+  CHECK(box.gather(add, 3) == 3);  // a frame may be cut between its header and its line
+  CHECK(got == Pieces{"\x81\x0c", "* ann joined", "\x81\x0c"});
+
+  CHECK(box.consume(1) == 0);  // into the first header
+  got.clear();
+  box.gather(add, 2);
+  CHECK(got == Pieces{"\x0c", "* ann joined"});
+  CHECK(box.consume(13) == 1);  // the rest of the first frame
+  CHECK(box.consume(5) == 0);   // the second header and "* b"
+  got.clear();
+  box.gather(add, 64);
+  CHECK(got == Pieces{"ob joined"});
+  CHECK(box.consume(9) == 1);
+  CHECK(box.empty());
+  CHECK(shared.use_count() == 1);  // sent: the outbox lets go of the Message
+}
+
+TEST_CASE("FrameOutbox counts a frame's header against its limit and skips an empty one") {
+  const auto shared = make_message("12345678", "");
+  dschat::FrameOutbox box(20);
+  REQUIRE(box.push(frame_of(shared, 0, 8)));  // 10 bytes
+  CHECK(box.push(dschat::PrefixedSlice{}));   // nothing to send: accepted, not queued
+  CHECK(box.bytes() == 10);
+  REQUIRE(box.push(frame_of(shared, 0, 8)));      // 20
+  CHECK_FALSE(box.push(frame_of(shared, 0, 0)));  // a header alone is 2 bytes more than the limit
+  CHECK(box.bytes() == 20);
 }

@@ -20,7 +20,7 @@ def test_a_browser_and_a_tcp_client_chat_through_the_page():
     if node is None or not os.access(CHROMIUM, os.X_OK):
         raise Skip("needs node and chromium")
     if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-        raise Skip("run npm install in tests/browser first")
+        raise Skip("tests/browser/node_modules is missing: run scripts/setup-debian (npm ci there)")
     server, port, web = web_server()
     tcp, tcp_name = join(port)
     browser = subprocess.Popen(

@@ -178,51 +178,66 @@ def run(*args, input=None, timeout=20):
     return subprocess.run([DSCHAT, *map(str, args)], input=input, capture_output=True, timeout=timeout)
 
 
-def connect(port, host="127.0.0.1", timeout=10):
+def connect(port, host="127.0.0.1", timeout=10, rcvbuf=None):
+    """A connected client socket; rcvbuf: its receive buffer, set before connecting so that the window the
+    server sees is small from the start (a client that reads slowly)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
+    if rcvbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.settimeout(timeout)
     sock.connect((host, port))
     return sock
 
 
 class LineSocket:
-    """A client socket that reads whole lines with a deadline."""
+    """A client socket that reads whole lines (or any delimited or counted bytes) with a deadline."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10):
-        self.sock = connect(port, host, timeout)
+    def __init__(self, port, host="127.0.0.1", timeout=10, rcvbuf=None):
+        self.sock = connect(port, host, timeout, rcvbuf)
         self.buffer = b""
         self.timeout = timeout
 
     def send(self, data):
         self.sock.sendall(data if isinstance(data, bytes) else data.encode())
 
-    def line(self, timeout=None):
+    def fill(self, deadline):
+        """Adds what arrives next to the buffer, before deadline (time.monotonic()); EOFError at the end."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"nothing within the deadline; have {self.buffer!r}")
+        self.sock.settimeout(left)
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError(f"connection closed; have {self.buffer!r}")
+        self.buffer += chunk
+
+    def read_until(self, end, timeout=None):
+        """The bytes before the next end (which is consumed)."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no line within deadline; have {self.buffer!r}")
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError(f"connection closed; have {self.buffer!r}")
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\n")
-        return line
+        while end not in self.buffer:
+            self.fill(deadline)
+        head, _, self.buffer = self.buffer.partition(end)
+        return head
+
+    def read_exactly(self, n, deadline):
+        """The next n bytes, before deadline (time.monotonic())."""
+        while len(self.buffer) < n:
+            self.fill(deadline)
+        data, self.buffer = self.buffer[:n], self.buffer[n:]
+        return data
+
+    def line(self, timeout=None):
+        return self.read_until(b"\n", timeout)
 
     def read_to_eof(self, timeout=None):
         deadline = time.monotonic() + (timeout or self.timeout)
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no EOF within deadline; have {self.buffer!r}")
-            self.sock.settimeout(left)
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                data, self.buffer = self.buffer, b""
-                return data
-            self.buffer += chunk
+        try:
+            while True:
+                self.fill(deadline)
+        except EOFError:
+            data, self.buffer = self.buffer, b""
+            return data
 
     def close(self):
         self.sock.close()

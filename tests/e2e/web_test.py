@@ -5,7 +5,6 @@ import base64
 import hashlib
 import os
 import re
-import socket
 import struct
 import time
 
@@ -45,64 +44,35 @@ def get(port, path, method="GET", extra=b""):
     return http(port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode() + extra + b"\r\n")
 
 
-class WsClient:
-    """A WebSocket client as a browser is one: a random key, masked frames; it can also misbehave."""
+class WsClient(LineSocket):
+    """A WebSocket client as a browser is one: a random key, masked frames; it can also misbehave. Its reads
+    are LineSocket's; line() reads a text message rather than bytes up to an LF."""
 
     def __init__(self, port, origin=None, path="/ws", rcvbuf=None):
-        if rcvbuf is None:
-            self.sock = connect(port)
-        else:  # a small window, set before connecting: a client that reads slowly
-            self.sock = socket.socket()
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            self.sock.settimeout(10)
-            self.sock.connect(("127.0.0.1", port))
+        super().__init__(port, rcvbuf=rcvbuf)  # rcvbuf: a small window, a client that reads slowly
         self.key = base64.b64encode(os.urandom(16))
         origin = origin or f"http://127.0.0.1:{port}"
         self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                           f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
                           "Sec-WebSocket-Key: ".encode() + self.key + b"\r\n\r\n")
-        self.buffer = b""
-        head = self._read_until(b"\r\n\r\n") + b"\r\n"
+        head = self.read_until(b"\r\n\r\n") + b"\r\n"
         self.status = int(head.split(b" ")[1])
         self.head = head
         if self.status == 101:
             accept = base64.b64encode(hashlib.sha1(self.key + GUID).digest())
             assert b"\r\nSec-WebSocket-Accept: " + accept in head + b"\r\n", head
 
-    def _fill(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError(f"nothing within the deadline; have {self.buffer!r}")
-        self.sock.settimeout(left)
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise EOFError(f"connection closed; have {self.buffer!r}")
-        self.buffer += chunk
-
-    def _read_until(self, end, timeout=10):
-        deadline = time.monotonic() + timeout
-        while end not in self.buffer:
-            self._fill(deadline)
-        head, _, self.buffer = self.buffer.partition(end)
-        return head
-
-    def _read(self, n, deadline):
-        while len(self.buffer) < n:
-            self._fill(deadline)
-        data, self.buffer = self.buffer[:n], self.buffer[n:]
-        return data
-
     def frame(self, timeout=10):
         """The next frame from the server: (opcode, payload); server frames must be final and unmasked."""
         deadline = time.monotonic() + timeout
-        first, second = self._read(2, deadline)
+        first, second = self.read_exactly(2, deadline)
         assert first & 0x80 and not second & 0x80, (first, second)
         length = second & 0x7F
         if length == 126:
-            length = struct.unpack("!H", self._read(2, deadline))[0]
+            length = struct.unpack("!H", self.read_exactly(2, deadline))[0]
         elif length == 127:
-            length = struct.unpack("!Q", self._read(8, deadline))[0]
-        return first & 0x0F, self._read(length, deadline)
+            length = struct.unpack("!Q", self.read_exactly(8, deadline))[0]
+        return first & 0x0F, self.read_exactly(length, deadline)
 
     def line(self, timeout=10):
         """The next text message, as a line."""
@@ -143,15 +113,7 @@ class WsClient:
         return match.group(1).decode()
 
     def assert_eof(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                self._fill(deadline)
-        except EOFError:
-            return
-
-    def close(self):
-        self.sock.close()
+        self.read_to_eof(timeout)
 
 
 def test_the_page_is_served_with_its_content_security_policy():
@@ -262,6 +224,26 @@ def test_an_overlong_message_gets_the_error_line_and_the_connection_stays():
     stop_cleanly(server, tcp, ws)
 
 
+def test_long_messages_are_paced_by_their_bytes_as_tcp_lines_are():
+    # 8 messages of 2,000 bytes: far below 100 lines/s, but 16 KB against 8 KiB at once and 8 KiB/s after.
+    server, port, web = web_server("--rate-bytes", "8KiB", "--burst-bytes", "8KiB")
+    reader, _ = join(port)
+    flooder = WsClient(web)
+    name = flooder.welcome()
+    flooder.send("hi")
+    lines_until(reader, f"<{name}> hi".encode())
+    lines = [b"%02d" % i + b"x" * 1998 for i in range(8)]
+    started = time.monotonic()
+    for line in lines:
+        flooder.send(line)
+    assert [reader.line() for _ in lines] == [f"<{name}> ".encode() + line for line in lines]  # none dropped
+    # Four and a half fit in the burst; the rest (about 5.8 KB) waits for the budget: about 0.7 s.
+    assert time.monotonic() - started >= 0.5
+    assert flooder.line() == b"! slow down: more than 8 KiB/s, reading paused"
+    server.wait_output(rb"127\.0\.0\.1:\d+ paced: more than 8 KiB/s, reading paused", stream="err")
+    stop_cleanly(server, reader, flooder)
+
+
 def test_a_browser_that_does_not_read_is_cut_off_as_too_slow():
     server, port, web = web_server("--max-queue", "64KiB", "--rate", "0")
     writer, _ = join(port)
@@ -300,16 +282,16 @@ def test_a_silent_browser_is_closed_by_the_idle_timeout():
 
 
 def test_the_server_pings_and_closes_a_browser_that_does_not_answer():
-    server, _, web = web_server()
+    server, _, web = web_server("--web-ping", "1s")
     answering, silent = WsClient(web), WsClient(web)
     answering.welcome()
     name = silent.welcome()
-    for _ in range(2):  # every 30 s; answered each time
-        while (frame := answering.frame(timeout=40))[0] == 1:
+    for _ in range(2):  # every second (5 s timeouts: not the default 30 s); answered each time
+        while (frame := answering.frame(timeout=5))[0] == 1:
             pass  # notices
         assert frame == (9, b""), frame
         answering.send_frame(10, b"")
-    while (frame := silent.frame(timeout=40))[0] != 8:
+    while (frame := silent.frame(timeout=5))[0] != 8:
         assert frame[0] in (1, 9), frame  # notices, then the ping it never answers
     assert struct.unpack("!H", frame[1][:2])[0] == 1008, frame
     silent.assert_eof()
@@ -335,6 +317,14 @@ def test_web_flags_are_refused_where_they_mean_nothing():
         (("serve", "--mode", "async", "--service", "echo", "--web-port", "0"),
          "--web-port applies to the chat service only"),
         (("serve", "--mode", "async", "--web-origin", "http://x"), "--web-origin needs --web-port"),
+        (("serve", "--mode", "threaded", "--web-ping", "1s"), "--web-ping applies to --mode async only"),
+        (("serve", "--mode", "async", "--web-ping", "1s"), "--web-ping needs --web-port"),
+        (("serve", "--mode", "async", "--web-port", "0", "--web-ping", "10"),
+         "--web-ping expects a time such as 30s or 500ms (100ms to 3600s)"),
+        (("serve", "--mode", "async", "--web-port", "0", "--web-ping", "50ms"),
+         "--web-ping expects a time such as 30s or 500ms (100ms to 3600s)"),
+        (("serve", "--mode", "async", "--web-port", "0", "--web-ping", "2h"),
+         "--web-ping expects a time such as 30s or 500ms (100ms to 3600s)"),
     ]:
         result = run(*args, "--port", "0")
         assert result.returncode == 2, (args, result)

@@ -142,6 +142,42 @@ TEST_CASE("send_queued reports a closed peer as an error, a reset to the room") 
   CHECK(dschat::disconnect_reason(result.error) == "connection reset");
 }
 
+TEST_CASE("send_queued writes WebSocket frames as their headers and the shared lines, in order") {
+  SocketPair pair(true);
+  const auto shared = dschat::make_message(std::string(300, 'a') + "\nb", "");  // two lines: 300 and 1 bytes
+  dschat::FrameOutbox box(1 << 20);
+  std::string want;
+  for (std::size_t i = 0; i < 200; ++i) {  // 60 KB: more than the tiny socket buffer takes at once
+    dschat::PrefixedSlice first;
+    first.text = shared;
+    first.size = 300;
+    first.prefix = {'\x81', 126, 0x01, 0x2c};  // 300 in the 16-bit length
+    first.prefix_size = 4;
+    dschat::PrefixedSlice second;
+    second.text = shared;
+    second.begin = 301;
+    second.size = 1;
+    second.prefix = {'\x81', 1};
+    second.prefix_size = 2;
+    REQUIRE(box.push(first));
+    REQUIRE(box.push(second));
+    want += std::string("\x81\x7e\x01\x2c") + std::string(300, 'a') + "\x81\x01" + "b";
+  }
+  std::array<iovec, 5> pieces;  // an odd number: writes end between a header and its line
+  std::string got;
+  std::size_t frames = 0;
+  for (int round = 0; round < 1000 && !box.empty(); ++round) {
+    const SendResult result = send_queued(pair.fds[0], box, pieces);
+    REQUIRE_FALSE(result.error);
+    frames += result.messages;
+    got += pair.drain();
+  }
+  got += pair.drain();
+  CHECK(box.empty());
+  CHECK(frames == 400);
+  CHECK(got == want);
+}
+
 TEST_CASE("messages_sent counts the pieces written to their end") {
   std::string a = "tail\n";
   std::string b = "whole line\n";

@@ -77,7 +77,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
                   [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
-      web_ping_(io_.get_executor(), web_ping_period,
+      web_ping_(io_.get_executor(), options.web_ping,
                 [this](PeriodicTimer::Clock::time_point) {
                   for (const auto& session : web_sessions_)
                     session->ping();

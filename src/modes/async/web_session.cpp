@@ -33,7 +33,7 @@ WebSession::WebSession(Socket socket, std::string peer, const SessionContext& co
       context_(context),
       web_(web),
       outbox_(context.options.max_queue),
-      bucket_(rate_of(context.options), context.options.burst, Clock::now()),
+      bucket_(flood_budget(context.options), Clock::now()),
       deadline_(socket_.get_executor()),
       decoder_(context.options.max_line) {
   stats_.peer = std::move(peer);

@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "core/chat_room.hpp"
+#include "core/flood_limit.hpp"
 #include "core/http_route.hpp"
 #include "core/outbox.hpp"
-#include "core/token_bucket.hpp"
 #include "core/websocket.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
@@ -30,9 +30,9 @@ struct WebContext {
 
 /// One connection to the web endpoint (docs/protocol.md, Browsers): one HTTP request, answered and closed,
 /// or a WebSocket handshake after which the connection is a chat room member like a TCP client. One text
-/// message is one line each way. Its writer is the Session's, in small: an Outbox of encoded frames (at
-/// most --max-queue bytes, or the client is cut as too slow) written with send_queued(). Lives in a
-/// shared_ptr held by its coroutines.
+/// message is one line each way. Its writer is the Session's, in small: a FrameOutbox of frames, each its
+/// header and a line of the room's shared Message (at most --max-queue bytes, or the client is cut as too
+/// slow), written with send_queued(). Lives in a shared_ptr held by its coroutines.
 class WebSession final : public ChatPeer, public std::enable_shared_from_this<WebSession> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -55,8 +55,8 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   /// Server shutdown: stop reading, flush what is queued, then close a WebSocket with 1001.
   void stop();
 
-  /// Every ping period: pings a WebSocket member; one that has sent nothing since the last ping is closed
-  /// with 1008, so a browser that vanished without a word is found (docs/protocol.md, Browsers).
+  /// Every --web-ping period: pings a WebSocket member; one that has sent nothing since the last ping is
+  /// closed with 1008, so a browser that vanished without a word is found (docs/protocol.md, Browsers).
   void ping();
 
   /// --idle-timeout: a WebSocket member that has sent nothing since cutoff is told so and closed (1000),
@@ -90,8 +90,10 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   void leave_room() noexcept;
 
   // Writing (web_session_writer.cpp)
-  /// Queues bytes already encoded; cuts the client off when the outbox is full.
+  /// Queues a frame already encoded whole (ping, pong, close); cuts the client off when the outbox is full.
   void queue(const Message& bytes);
+  /// Queues a frame; cuts the client off (false) when the outbox is full.
+  bool push(PrefixedSlice frame);
   /// Starts write_loop() after this turn of the loop, unless it runs already.
   void start_writer();
   /// Writes what is queued, waiting for the socket while it is full, until the outbox is empty.
@@ -105,9 +107,9 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   Socket socket_;
   const SessionContext& context_;
   const WebContext& web_;
-  Outbox outbox_;
-  TokenBucket bucket_;
-  Timer deadline_;  // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
+  FrameOutbox outbox_;
+  FloodLimit bucket_;  // --rate and --rate-bytes, charged per line as for a TCP client
+  Timer deadline_;     // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
   HttpRequestParser parser_;
   WsDecoder decoder_;
   std::array<char, 16 * 1024> buffer_{};
@@ -126,8 +128,5 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   bool paced_ = false;
   bool awaiting_pong_ = false;  // pinged, and nothing heard since
 };
-
-/// How often the server pings each WebSocket member, and how long it waits for the answer.
-inline constexpr std::chrono::seconds web_ping_period{30};
 
 }  // namespace dschat::async

@@ -2,9 +2,9 @@
 // WsDecoder; each text message is one line (or several, split at LF), each room Message leaves as one text
 // frame per line.
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <string>
-#include <vector>
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
@@ -69,12 +69,13 @@ bool WebSession::on_event(const WsEvent& event) {
   switch (event.kind) {
     case WsEventKind::text:
       ++stats_.lines_in;
-      if (!bucket_.unlimited()) bucket_.take(1, Clock::now());
       return on_text(event.data);
     case WsEventKind::ping:
       queue(make_raw_message(ws_pong_frame(event.data)));
       return true;
     case WsEventKind::too_long:
+      if (!bucket_.unlimited())
+        bucket_.take_line(1, Clock::now());  // its answer costs a line, its bytes none
       if (context_.room != nullptr) context_.room->on_too_long(id_);
       return true;
     case WsEventKind::close:
@@ -94,9 +95,12 @@ bool WebSession::on_text(std::string_view text) {
   ChatRoom* room = context_.room;
   if (room == nullptr) return true;
   if (text.ends_with('\n')) text.remove_suffix(1);  // "hi\n" is one line, as it is over TCP
+  const auto now = Clock::now();
   while (!reading_done_) {
     const std::size_t lf = text.find('\n');
     const std::string_view line = text.substr(0, lf);
+    // Each line costs what the same line costs a TCP client: one line and its bytes with an LF.
+    if (!bucket_.unlimited()) bucket_.take_line(line.size() + 1, now);
     if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
     if (room->on_line(id_, line) == LineResult::close) {
       set_reason("quit", false);
@@ -110,24 +114,31 @@ bool WebSession::on_text(std::string_view text) {
 
 void WebSession::send(const Message& msg) {
   if (failed_ || close_sent_ || !websocket_) return;
-  // The Message is formatted once for the whole room; a browser gets it as one text frame per line.
-  std::vector<WsLineFrame> frames;
-  ws_line_frames(*msg, frames);
-  std::string bytes;
-  for (const WsLineFrame& frame : frames) {
-    bytes += frame.header.view();
-    bytes += frame.line;
+  // The Message is formatted once for the whole room, and may hold several lines (a batch of notices).
+  // Each line leaves as one text frame: a header of its own, then the line, gathered from the shared text.
+  const std::string_view text = *msg;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    const std::size_t lf = text.find('\n', begin);
+    const std::size_t end = lf == std::string_view::npos ? text.size() : lf;
+    const WsFrameHeader header = ws_frame_header(WsOpcode::text, end - begin);
+    PrefixedSlice frame;
+    frame.text = msg;
+    frame.begin = static_cast<std::uint32_t>(begin);  // Messages are far below 4 GiB (--max-line: 16 MiB)
+    frame.size = static_cast<std::uint32_t>(end - begin);
+    std::copy_n(header.bytes.begin(), header.size, frame.prefix.begin());
+    frame.prefix_size = static_cast<std::uint8_t>(header.size);
+    if (!push(std::move(frame))) return;
+    ++stats_.lines_out;
+    begin = end + 1;
   }
-  if (bytes.empty()) return;
-  stats_.lines_out += frames.size();
-  queue(make_raw_message(bytes));
 }
 
 void WebSession::note_paced() {
   if (std::exchange(paced_, true) || context_.room == nullptr) return;
-  const double rate = rate_of(context_.options);
-  context_.room->tell(id_, slow_down_notice(rate));
-  context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
+  const std::string notice = pacing_notice(bucket_, context_.options, Clock::now());
+  context_.room->tell(id_, notice);
+  context_.log.logger().info("{} paced: {}", stats_.peer, pacing_log_text(notice));
 }
 
 void WebSession::send_close(std::uint16_t code, std::string_view reason) {
