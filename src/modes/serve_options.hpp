@@ -50,7 +50,16 @@ struct ServeOptions {
   std::optional<std::uint16_t> web_port;
   /// Origins allowed to open the WebSocket besides the page's own (--web-origin).
   std::vector<std::string> web_origins;
+  /// Async chat: the room password (--password-file or DSCHAT_PASSWORD); empty: none. Never logged.
+  std::string password;
+  double password_timeout = 20;  ///< seconds a connection has to give the password
 };
+
+/// How long a connection has to give the room password (--password-timeout).
+inline std::chrono::steady_clock::duration password_budget(const ServeOptions& options) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.password_timeout));
+}
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).
 inline constexpr std::chrono::seconds announce_after{1};

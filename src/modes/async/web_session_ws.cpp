@@ -19,10 +19,11 @@ using namespace asio::experimental::awaitable_operators;
 }  // namespace
 
 Awaitable<void> WebSession::serve_websocket(std::string_view early) {
-  if (ChatRoom* room = context_.room) {
-    id_ = room->join(*this);
-    joined_ = true;
-    stats_.name = room->name(id_);
+  if (context_.room != nullptr && !context_.options.password.empty()) {
+    admission_.emplace(context_.options.password, Clock::now() + password_budget(context_.options));
+    tell(RoomAdmission::greeting());
+  } else if (context_.room != nullptr) {
+    join_room();
   }
   context_.log.connected(stats_.peer, stats_.name);
   deadline_.expires_at(Clock::time_point::max());  // from now on only stop() ends the reader's wait
@@ -75,7 +76,11 @@ bool WebSession::on_event(const WsEvent& event) {
       queue(make_raw_message(ws_pong_frame(event.data)));
       return true;
     case WsEventKind::too_long:
-      if (context_.room != nullptr) context_.room->on_too_long(id_);
+      if (waiting_for_password()) {
+        tell(too_long_reply(context_.options.max_line));
+      } else if (joined_) {
+        context_.room->on_too_long(id_);
+      }
       return true;
     case WsEventKind::close:
       set_reason("eof", false);  // a close frame is the WebSocket's EOF
@@ -97,10 +102,17 @@ bool WebSession::on_text(std::string_view text) {
   while (!reading_done_) {
     const std::size_t lf = text.find('\n');
     const std::string_view line = text.substr(0, lf);
-    if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
-    if (room->on_line(id_, line) == LineResult::close) {
-      set_reason("quit", false);
-      send_close(ws_close::normal, {});
+    if (waiting_for_password()) {
+      // Not a member yet: the room never sees these lines, and neither does the log.
+      if (!on_admission_line(line)) break;
+    } else if (!joined_) {
+      break;
+    } else {
+      if (context_.options.verbose && !is_pass_command(line)) context_.log.chat_line(room->name(id_), line);
+      if (room->on_line(id_, line) == LineResult::close) {
+        set_reason("quit", false);
+        send_close(ws_close::normal, {});
+      }
     }
     if (lf == std::string_view::npos) break;
     text.remove_prefix(lf + 1);
@@ -126,7 +138,11 @@ void WebSession::send(const Message& msg) {
 void WebSession::note_paced() {
   if (std::exchange(paced_, true) || context_.room == nullptr) return;
   const double rate = rate_of(context_.options);
-  context_.room->tell(id_, slow_down_notice(rate));
+  if (joined_) {
+    context_.room->tell(id_, slow_down_notice(rate));
+  } else {
+    tell(slow_down_notice(rate));
+  }
   context_.log.logger().info("{} paced: more than {} lines/s, reading paused", stats_.peer, rate);
 }
 
@@ -134,6 +150,51 @@ void WebSession::send_close(std::uint16_t code, std::string_view reason) {
   reading_done_ = true;
   if (std::exchange(close_sent_, true) || failed_) return;
   queue(make_raw_message(ws_close_frame(code, reason)));
+}
+
+void WebSession::join_room() {
+  id_ = context_.room->join(*this);
+  joined_ = true;
+  stats_.name = context_.room->name(id_);
+}
+
+void WebSession::tell(std::string_view text) {
+  send(make_message(text));
+}
+
+bool WebSession::on_admission_line(std::string_view line) {
+  const AdmissionStep step = admission_->on_line(line);
+  switch (step.action) {
+    case AdmissionStep::Action::none:
+      break;
+    case AdmissionStep::Action::reply:
+      tell(step.text);
+      break;
+    case AdmissionStep::Action::admit:
+      join_room();
+      context_.log.logger().info("{} gave the room password: joined as {}", stats_.peer, stats_.name);
+      break;
+    case AdmissionStep::Action::refuse:
+      tell(step.text);
+      set_reason("wrong password", false);
+      send_close(ws_close::policy_violation, "wrong password");
+      break;
+    case AdmissionStep::Action::quit:
+      set_reason("quit", false);
+      send_close(ws_close::normal, {});
+      break;
+  }
+  return !reading_done_;
+}
+
+void WebSession::expire_admission(Clock::time_point now) {
+  if (!admission_ || !websocket_ || reading_done_) return;
+  const std::string_view text = admission_->expire(now);
+  if (text.empty()) return;
+  tell(text);
+  set_reason("password required", false);
+  send_close(ws_close::policy_violation, "password required");
+  deadline_.cancel();  // the reader waits on it too
 }
 
 void WebSession::leave_room() noexcept {

@@ -14,6 +14,7 @@ struct ChatOptions {
   std::uint16_t port = 8888;
   bool timestamps = false;           ///< prefix each incoming line with the local time "[HH:MM:SS] "
   std::size_t max_line = 64 * 1024;  ///< longest line accepted from the server or standard input
+  std::string password;  ///< sent as "/pass PASSWORD" before anything else; empty: nothing is sent
 };
 
 /// The chat client (README, chat): relays standard input to the server and prints what the server sends,
