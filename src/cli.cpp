@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
@@ -16,9 +17,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/room_admission.hpp"
 #include "modes/bench/bench.hpp"
 #include "modes/chat_client/chat_client.hpp"
 #include "modes/client.hpp"
@@ -286,10 +289,15 @@ struct AccessFlags {
   std::vector<std::string> deny;
   std::vector<std::string> allow_files;
   std::vector<std::string> deny_files;
+  std::string password_file;
 };
 
-const std::vector<const char*> kAccessFlags{"--allow", "--deny", "--allow-file", "--deny-file",
-                                            "--max-per-ip"};
+const std::vector<const char*> kAccessFlags{"--allow",           "--deny",       "--allow-file",
+                                            "--deny-file",       "--max-per-ip", "--password-file",
+                                            "--password-timeout"};
+
+/// The environment variable that may hold the room password, for the server and for `dschat chat`.
+constexpr const char* kPasswordVariable = "DSCHAT_PASSWORD";
 
 /// Binds the flags of the async server's access control (docs/protocol.md, limits).
 void add_access_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options,
@@ -318,6 +326,51 @@ void add_access_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& op
                   "from your address' (0 = no limit)")
       ->check(whole(std::size_t{0}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
+  command
+      .add_option("--password-file", access->password_file,
+                  "Async chat: the room password is the first line of FILE (or set DSCHAT_PASSWORD; never "
+                  "on the command line); a client is no member until it sends /pass PASSWORD")
+      ->type_name("FILE");
+  command
+      .add_option("--password-timeout", options->password_timeout,
+                  "Async chat: seconds a client has to send the right /pass before it is closed")
+      ->check(finite(0.1, 1e6, "a number of seconds"))
+      ->default_str("20");
+}
+
+/// The password in the first line of the file at path, without its line ending and the blanks around it;
+/// an unreadable file, or one with no password there, is a failure (exit 1) naming the file.
+std::string read_password_file(const std::string& path, std::string_view flag) {
+  const std::string text = read_text_file(path, flag);
+  std::string_view line = std::string_view(text).substr(0, text.find('\n'));
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  line = trim_password(line);
+  if (line.empty()) throw Error(fmt::format("{} {}: no password on its first line", flag, path));
+  return std::string(line);
+}
+
+/// The password from --password-file, or else from DSCHAT_PASSWORD; empty when neither is given.
+std::string password_from(const std::string& file, std::string_view flag) {
+  if (!file.empty()) return read_password_file(file, flag);
+  const char* value = std::getenv(kPasswordVariable);
+  if (value == nullptr) return {};
+  const std::string_view password = trim_password(value);
+  if (password.empty()) throw Error(fmt::format("{} is set but holds no password", kPasswordVariable));
+  return std::string(password);
+}
+
+/// Sets the room password of an async chat server. DSCHAT_PASSWORD is read by the servers that can use it
+/// only: any other is told on stderr that it ignores it (--password-file there is a usage error).
+void apply_password(const AccessFlags& flags, ServeOptions& options) {
+  if (options.mode == ServeMode::async && service_of(options) == Service::chat) {
+    options.password = password_from(flags.password_file, "--password-file");
+    if (options.password.empty() && options.password_timeout != ServeOptions{}.password_timeout) {
+      throw UsageError("--password-timeout needs a password: --password-file FILE or DSCHAT_PASSWORD");
+    }
+  } else if (std::getenv(kPasswordVariable) != nullptr) {
+    fmt::print(stderr, "dschat: warning: {} ignored: only the async chat server has a room password\n",
+               kPasswordVariable);
+  }
 }
 
 /// Fills policy from the access flags: a bad entry in a flag is a usage error (exit 2), a file that cannot
@@ -388,6 +441,10 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   if (given("--web-port") && (given("--tls") || given("--tls-cert"))) {
     refuse("--web-port does not serve https yet: it cannot be used with --tls");
   }
+  for (const char* flag : {"--password-file", "--password-timeout"}) {
+    if (given(flag) && service != Service::chat)
+      refuse(fmt::format("{} applies to the chat service only", flag));
+  }
 }
 
 /// A subcommand that is `serve` with its mode fixed, such as echo-once.
@@ -413,6 +470,7 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
     check_serve_flags(*command, *options);
     if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
+    apply_password(*access, *options);
     run = [options] { return run_serve(*options); };
   });
 }
@@ -429,6 +487,7 @@ void add_serve(CLI::App& app, Runner& run) {
     check_serve_flags(*serve, *options);
     if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
+    apply_password(*access, *options);
     run = [options] { return run_serve(*options); };
   });
 
@@ -485,7 +544,15 @@ void add_chat(CLI::App& app, Runner& run) {
       ->capture_default_str();
   chat->add_flag("--timestamps", options->timestamps, "Prefix incoming lines with the local time [HH:MM:SS]");
   add_tls_client_flags(*chat, options->tls);
-  chat->callback([&run, options] { run = [options] { return run_chat_client(*options); }; });
+  auto password_file = std::make_shared<std::string>();
+  chat->add_option("--password-file", *password_file,
+                   "Send /pass with the first line of FILE as the room password on connecting (or set "
+                   "DSCHAT_PASSWORD)")
+      ->type_name("FILE");
+  chat->callback([&run, options, password_file] {
+    options->password = password_from(*password_file, "--password-file");
+    run = [options] { return run_chat_client(*options); };
+  });
 }
 
 void add_threads_demo(CLI::App& app, Runner& run) {

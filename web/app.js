@@ -25,6 +25,9 @@
   let reconnectTimer = 0;
   let myName = '';
   let quitting = false;      // the user sent /quit: do not reconnect until they send again
+  // The room password the user gave with /pass, kept in memory only (never stored): sent again by itself
+  // when a reconnection asks for it. Forgotten when the server says it is wrong.
+  let password = null;
   // /who answers the page asked for itself update the online list and are not shown.
   let whoPending = 0;        // answers still to come for the page's own /who requests
   let whoAgain = false;      // someone joined or left while a /who was under way
@@ -150,6 +153,11 @@
 
   function receive(line) {
     if (takeWho(line)) return;
+    if (line.startsWith('* password required') && password !== null) {
+      send(`/pass ${password}`);
+      return;
+    }
+    if (line.startsWith('! wrong password')) password = null;
     let match;
     if ((match = /^\* welcome (\S+) — /.exec(line))) {
       setMe(match[1]);
@@ -198,9 +206,12 @@
     };
   }
 
-  // What the sender sees of its own line: the server relays it to the others only.
+  // What the sender sees of its own line: the server relays it to the others only. A password is never
+  // shown, not even to its sender.
   function echo(text) {
-    if (text.startsWith('//')) {
+    if (/^\/pass(\s|$)/i.test(text)) {
+      append('command', [['text', '/pass •••']]);
+    } else if (text.startsWith('//')) {
       append('chat self', [['name', myName], ['text', text.slice(1)]]);
     } else if (/^\/me /i.test(text)) {
       append('notice self', [['text', `* ${myName} ${text.slice(4)}`]]);
@@ -224,6 +235,8 @@
       return;
     }
     if (/^\/quit(\s|$)/i.test(text)) quitting = true;
+    const pass = /^\/pass\s+(.*\S)\s*$/i.exec(text);
+    if (pass !== null) password = pass[1];
     echo(text);
     input.value = '';
   });

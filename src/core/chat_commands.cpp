@@ -57,6 +57,8 @@ LineResult ChatRoom::handle_command(Member& member, std::string_view command, st
     return LineResult::close;
   } else if (is_command(command, "help")) {
     send_to(member, help_);
+  } else if (is_command(command, "pass")) {
+    send_to(member, "! you are in the room already");  // a client that sends its password on every connect
   } else {
     unknown_command(member, command);
   }

@@ -29,6 +29,12 @@ bool is_quit_command(std::string_view line) noexcept {
   return is_command(line.substr(0, line.find_first_of(protocol::command_separators)), "quit");
 }
 
+bool is_pass_command(std::string_view line) noexcept {
+  if (!line.starts_with('/')) return false;
+  line.remove_prefix(1);
+  return is_command(line.substr(0, line.find_first_of(protocol::command_separators)), "pass");
+}
+
 std::string too_long_reply(std::size_t max_line) {
   return "! line too long (max " + std::to_string(max_line) + " bytes)";
 }

@@ -49,4 +49,8 @@ bool is_command(std::string_view typed, std::string_view command) noexcept;
 /// True for a chat line the server reads as /quit: "/quit" alone or with a reason, in any ASCII case.
 bool is_quit_command(std::string_view line) noexcept;
 
+/// True for a chat line that is /pass, in any ASCII case: it may hold the room password, so it is never
+/// logged.
+bool is_pass_command(std::string_view line) noexcept;
+
 }  // namespace dschat

@@ -59,7 +59,16 @@ struct ServeOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   /// How often each WebSocket member is pinged; one that has sent nothing by the next ping is closed.
   std::chrono::milliseconds web_ping{30000};
+  /// Async chat: the room password (--password-file or DSCHAT_PASSWORD); empty: none. Never logged.
+  std::string password;
+  double password_timeout = 20;  ///< seconds a connection has to give the password
 };
+
+/// How long a connection has to give the room password (--password-timeout).
+inline std::chrono::steady_clock::duration password_budget(const ServeOptions& options) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options.password_timeout));
+}
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).
 inline constexpr std::chrono::seconds announce_after{1};

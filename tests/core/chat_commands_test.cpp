@@ -367,3 +367,14 @@ TEST_CASE("ChatRoom: no member text takes the form of a server notice") {
     }
   }
 }
+
+TEST_CASE("ChatRoom /pass from a member") {
+  // A client that sends its password on every connect may send it to a room without one: it is answered,
+  // and what it sent goes to nobody else.
+  RoomFixture f;
+  f.join_quietly(2);
+  f.clear_all();
+  CHECK(f.room.on_line(f.id(0), "/pass secret") == LineResult::keep_open);
+  CHECK(f.peer(0).last() == "! you are in the room already");
+  CHECK(f.peer(1).got.empty());
+}

@@ -6,6 +6,7 @@
 
 using dschat::format_bytes;
 using dschat::is_command;
+using dschat::is_pass_command;
 using dschat::is_quit_command;
 using dschat::too_long_reply;
 
@@ -60,6 +61,16 @@ TEST_CASE("is_quit_command reads /quit as the chat room does") {
   CHECK_FALSE(is_quit_command("//quit"));
   CHECK_FALSE(is_quit_command("quit"));
   CHECK_FALSE(is_quit_command(""));
+}
+
+TEST_CASE("is_pass_command finds every /pass, so that none is logged") {
+  CHECK(is_pass_command("/pass secret"));
+  CHECK(is_pass_command("/PaSs\tsecret"));
+  CHECK(is_pass_command("/pass"));
+  CHECK_FALSE(is_pass_command("/passwd x"));
+  CHECK_FALSE(is_pass_command("//pass x"));
+  CHECK_FALSE(is_pass_command("pass x"));
+  CHECK_FALSE(is_pass_command(""));
 }
 
 TEST_CASE("idle_notice") {

@@ -47,7 +47,23 @@ void rethrow(const std::exception_ptr& error) {
   if (error) std::rethrow_exception(error);
 }
 
+/// Whether an address is this host's own: loopback, as IPv4, IPv6 or IPv4-mapped IPv6.
+bool is_loopback(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return address.is_loopback();
+}
+
 }  // namespace
+
+std::optional<std::string> password_exposure(const ServeOptions& options, const asio::ip::address& bound) {
+  // The one place that decides whether the room password can be read on the way: TLS on the chat port
+  // makes any address safe (the web port, which serves no https yet, cannot be combined with TLS).
+  const bool tls = options.tls || !options.tls_cert.empty();
+  if (options.password.empty() || tls || is_loopback(bound)) return std::nullopt;
+  return "password sent in clear: listening on " + bound.to_string() + " without TLS";
+}
 
 Server::Server(const ServeOptions& options, const ConnectionLog& log)
     : options_(options),
@@ -76,7 +92,14 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                       session->expire_if_silent_since(cutoff);
                   }),
       room_clock_(io_.get_executor(), room_tick_period,
-                  [this](PeriodicTimer::Clock::time_point now) { room_->tick(now); }),
+                  [this](PeriodicTimer::Clock::time_point now) {
+                    room_->tick(now);
+                    if (options_.password.empty()) return;
+                    for (const auto& session : sessions_)
+                      session->expire_admission(now);
+                    for (const auto& session : web_sessions_)
+                      session->expire_admission(now);
+                  }),
       web_ping_(io_.get_executor(), options.web_ping,
                 [this](PeriodicTimer::Clock::time_point) {
                   for (const auto& session : web_sessions_)
@@ -108,6 +131,9 @@ ExitCode Server::run() {
     std::fputs(("tls fingerprint " + fingerprint + "\n").c_str(), stdout);
     std::fflush(stdout);
     log_.logger().info("TLS on the chat port, certificate {}", fingerprint);
+  }
+  if (const auto warning = password_exposure(options_, acceptor_.local_endpoint().address())) {
+    log_.logger().warn("{}", *warning);
   }
   if (web_acceptor_) {
     const std::string address = format_endpoint(web_acceptor_->local_endpoint());
@@ -251,6 +277,9 @@ void Server::begin_shutdown(int signal_number) {
   }
   if (room_) {
     room_->broadcast_shutdown();
+    for (const auto& session : sessions_) {
+      if (session->waiting_for_password()) session->send(shutting_down_);  // not a member: told apart
+    }
   } else {
     for (const auto& session : sessions_)
       session->send(shutting_down_);

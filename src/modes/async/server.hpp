@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -31,6 +32,11 @@ namespace dschat::async {
 /// with --web-port also the chat page and its WebSocket.
 /// Runs until SIGINT/SIGTERM, then tells the clients, flushes for up to 2 s and returns ok.
 ExitCode run_server(const ServeOptions& options, const ConnectionLog& log);
+
+/// The warning to log at start when the room password could be read on the way to a server listening on
+/// bound: "password sent in clear: listening on HOST without TLS"; none without a password, with TLS or on
+/// loopback.
+std::optional<std::string> password_exposure(const ServeOptions& options, const asio::ip::address& bound);
 
 /// The async server: the accept loop that starts one Session per client, the chat room they share, and
 /// the signal watcher that shuts everything down. Everything runs on one io_context thread.

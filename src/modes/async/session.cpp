@@ -50,12 +50,55 @@ void Session::open() {
 }
 
 void Session::join() {
-  if (ChatRoom* room = context_.room) {
-    id_ = room->join(*this);
-    joined_ = true;
-    if (!context_.options.raw) stats_.name = room->name(id_);
+  if (context_.room != nullptr && !context_.options.password.empty()) {
+    admission_.emplace(context_.options.password, started_ + password_budget(context_.options));
+    tell(RoomAdmission::greeting());
+  } else if (context_.room != nullptr) {
+    join_room();
   }
   context_.log.connected(stats_.peer, stats_.name);
+}
+
+void Session::join_room() {
+  ChatRoom* room = context_.room;
+  id_ = room->join(*this);
+  joined_ = true;
+  if (!context_.options.raw) stats_.name = room->name(id_);
+  if (crlf_) room->set_crlf(id_);
+}
+
+void Session::tell(std::string_view text) {
+  send(make_message(text, line_ending(crlf_)));
+}
+
+void Session::on_admission_line(std::string_view line) {
+  const AdmissionStep step = admission_->on_line(line);
+  switch (step.action) {
+    case AdmissionStep::Action::none:
+      break;
+    case AdmissionStep::Action::reply:
+      tell(step.text);
+      break;
+    case AdmissionStep::Action::admit:
+      join_room();
+      context_.log.logger().info("{} gave the room password: joined as {}", stats_.peer, stats_.name);
+      break;
+    case AdmissionStep::Action::refuse:
+      tell(step.text);
+      end_reading("wrong password");
+      break;
+    case AdmissionStep::Action::quit:
+      end_reading("quit");
+      break;
+  }
+}
+
+void Session::expire_admission(Clock::time_point now) {
+  if (!admission_ || reading_done_) return;
+  const std::string_view text = admission_->expire(now);
+  if (text.empty()) return;
+  tell(text);
+  stop("password required");
 }
 
 void Session::expire_if_silent_since(Clock::time_point cutoff) {

@@ -15,6 +15,7 @@
 #include "core/flood_limit.hpp"
 #include "core/input_framer.hpp"
 #include "core/outbox.hpp"
+#include "core/room_admission.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
@@ -46,7 +47,8 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  /// Logs the connection and joins the chat room (chat service); call once, before start().
+  /// Logs the connection and joins the chat room (chat service), or, when the room has a password, tells
+  /// the client so and waits for /pass; call once, before start().
   void open();
 
   /// The connection's life after open(): read until EOF, /quit, `end`, an error or stop(); leave the room;
@@ -69,6 +71,14 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// stop() does (the others are told "idle timeout").
   void expire_if_silent_since(Clock::time_point cutoff);
 
+  /// A connection still not admitted at its password deadline is told "! password required" and closed.
+  void expire_admission(Clock::time_point now);
+
+  /// True while the room has a password and the client has not given it: it is not a member.
+  bool waiting_for_password() const noexcept {
+    return admission_ && admission_->state() == AdmissionState::waiting;
+  }
+
  private:
   enum class ReadState { drained, done };
 
@@ -84,6 +94,12 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Records why the connection ends (the first reason wins); tell_room: the others are told it too.
   void set_reason(std::string_view reason, bool tell_room);
   void leave_room() noexcept;
+  /// Makes the client a member: the room's welcome, and its join notice per the quiet-join rules.
+  void join_room();
+  /// Handles a line from a client that has not given the password yet (never logged: it may hold one).
+  void on_admission_line(std::string_view line);
+  /// Sends the client one line of the server's own, outside the room.
+  void tell(std::string_view text);
 
   // TLS (session_tls.cpp)
   /// Starts the handshake deadline.
@@ -153,8 +169,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   ConnectionStats stats_;
   std::string room_reason_;  // what the others are told when this member leaves; empty for eof and /quit
   Clock::time_point started_;
-  Clock::time_point now_;         // time of the chunk being framed, for the token bucket
-  Clock::time_point last_heard_;  // when the client last sent something (--idle-timeout)
+  Clock::time_point now_;                   // time of the chunk being framed, for the token bucket
+  Clock::time_point last_heard_;            // when the client last sent something (--idle-timeout)
+  std::optional<RoomAdmission> admission_;  // set when the room has a password
   ChatRoom::MemberId id_ = 0;
   bool joined_ = false;
   bool reading_done_ = false;

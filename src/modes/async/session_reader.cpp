@@ -162,7 +162,7 @@ void Session::send_replies() {
 void Session::note_paced() {
   if (std::exchange(paced_, true)) return;
   const std::string notice = pacing_notice(bucket_, context_.options, Clock::now());
-  if (context_.room != nullptr) {
+  if (joined_) {
     context_.room->tell(id_, notice);
   } else {
     send(make_message(notice, line_ending(framer_.crlf())));
@@ -203,9 +203,16 @@ bool Session::on_frame(FrameKind kind, std::string_view line) {
   ChatRoom* room = context_.room;
   if (!crlf_ && framer_.crlf()) {
     crlf_ = true;
-    if (room != nullptr) room->set_crlf(id_);
+    if (joined_) room->set_crlf(id_);
   }
-  if (kind == FrameKind::too_long) {
+  if (waiting_for_password()) {
+    // Not a member yet: the room never sees these lines, and neither does the log.
+    if (kind == FrameKind::too_long) {
+      tell(too_long_reply(context_.options.max_line));
+    } else {
+      on_admission_line(line);
+    }
+  } else if (kind == FrameKind::too_long) {
     if (room != nullptr) {
       room->on_too_long(id_);
     } else {
@@ -213,7 +220,7 @@ bool Session::on_frame(FrameKind kind, std::string_view line) {
       send(crlf_ ? with_crlf(context_.too_long, crlf) : context_.too_long);
     }
   } else if (room != nullptr) {
-    if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
+    if (context_.options.verbose && !is_pass_command(line)) context_.log.chat_line(room->name(id_), line);
     if (room->on_line(id_, line) == LineResult::close) end_reading("quit");
   } else {
     if (context_.options.verbose) context_.log.chat_line(stats_.peer, line);

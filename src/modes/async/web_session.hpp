@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,7 @@
 #include "core/flood_limit.hpp"
 #include "core/http_route.hpp"
 #include "core/outbox.hpp"
+#include "core/room_admission.hpp"
 #include "core/websocket.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
@@ -63,6 +65,15 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   /// as Session::expire_if_silent_since() does for a TCP client. A request has its own 10 s deadline.
   void expire_if_silent_since(Clock::time_point cutoff);
 
+  /// A WebSocket still not admitted at its password deadline is told "! password required" and closed
+  /// (1008), as Session::expire_admission() does for a TCP client.
+  void expire_admission(Clock::time_point now);
+
+  /// True while the room has a password and the member-to-be has not given it.
+  bool waiting_for_password() const noexcept {
+    return admission_ && admission_->state() == AdmissionState::waiting;
+  }
+
  private:
   // HTTP (web_session.cpp)
   Awaitable<void> run();
@@ -88,6 +99,12 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   /// Queues a close frame once and ends reading.
   void send_close(std::uint16_t code, std::string_view reason);
   void leave_room() noexcept;
+  /// Makes the client a member: the room's welcome, and its join notice per the quiet-join rules.
+  void join_room();
+  /// Handles a line before the password was given (never logged: it may hold one); false ends reading.
+  bool on_admission_line(std::string_view line);
+  /// Sends the client one line of the server's own, outside the room.
+  void tell(std::string_view text);
 
   // Writing (web_session_writer.cpp)
   /// Queues a frame already encoded whole (ping, pong, close); cuts the client off when the outbox is full.
@@ -117,7 +134,8 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   ConnectionStats stats_;
   std::string room_reason_;  // what the others are told when this member leaves
   Clock::time_point started_;
-  Clock::time_point last_heard_;  // when the client last sent something (--idle-timeout)
+  Clock::time_point last_heard_;            // when the client last sent something (--idle-timeout)
+  std::optional<RoomAdmission> admission_;  // set when the room has a password
   ChatRoom::MemberId id_ = 0;
   bool joined_ = false;
   bool websocket_ = false;

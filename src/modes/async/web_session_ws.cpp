@@ -19,10 +19,11 @@ using namespace asio::experimental::awaitable_operators;
 }  // namespace
 
 Awaitable<void> WebSession::serve_websocket(std::string_view early) {
-  if (ChatRoom* room = context_.room) {
-    id_ = room->join(*this);
-    joined_ = true;
-    stats_.name = room->name(id_);
+  if (context_.room != nullptr && !context_.options.password.empty()) {
+    admission_.emplace(context_.options.password, Clock::now() + password_budget(context_.options));
+    tell(RoomAdmission::greeting());
+  } else if (context_.room != nullptr) {
+    join_room();
   }
   context_.log.connected(stats_.peer, stats_.name);
   deadline_.expires_at(Clock::time_point::max());  // from now on only stop() ends the reader's wait
@@ -76,7 +77,11 @@ bool WebSession::on_event(const WsEvent& event) {
     case WsEventKind::too_long:
       if (!bucket_.unlimited())
         bucket_.take_line(1, Clock::now());  // its answer costs a line, its bytes none
-      if (context_.room != nullptr) context_.room->on_too_long(id_);
+      if (waiting_for_password()) {
+        tell(too_long_reply(context_.options.max_line));
+      } else if (joined_) {
+        context_.room->on_too_long(id_);
+      }
       return true;
     case WsEventKind::close:
       set_reason("eof", false);  // a close frame is the WebSocket's EOF
@@ -101,10 +106,17 @@ bool WebSession::on_text(std::string_view text) {
     const std::string_view line = text.substr(0, lf);
     // Each line costs what the same line costs a TCP client: one line and its bytes with an LF.
     if (!bucket_.unlimited()) bucket_.take_line(line.size() + 1, now);
-    if (context_.options.verbose) context_.log.chat_line(room->name(id_), line);
-    if (room->on_line(id_, line) == LineResult::close) {
-      set_reason("quit", false);
-      send_close(ws_close::normal, {});
+    if (waiting_for_password()) {
+      // Not a member yet: the room never sees these lines, and neither does the log.
+      if (!on_admission_line(line)) break;
+    } else if (!joined_) {
+      break;
+    } else {
+      if (context_.options.verbose && !is_pass_command(line)) context_.log.chat_line(room->name(id_), line);
+      if (room->on_line(id_, line) == LineResult::close) {
+        set_reason("quit", false);
+        send_close(ws_close::normal, {});
+      }
     }
     if (lf == std::string_view::npos) break;
     text.remove_prefix(lf + 1);
@@ -137,7 +149,11 @@ void WebSession::send(const Message& msg) {
 void WebSession::note_paced() {
   if (std::exchange(paced_, true) || context_.room == nullptr) return;
   const std::string notice = pacing_notice(bucket_, context_.options, Clock::now());
-  context_.room->tell(id_, notice);
+  if (joined_) {
+    context_.room->tell(id_, notice);
+  } else {
+    tell(notice);
+  }
   context_.log.logger().info("{} paced: {}", stats_.peer, pacing_log_text(notice));
 }
 
@@ -145,6 +161,51 @@ void WebSession::send_close(std::uint16_t code, std::string_view reason) {
   reading_done_ = true;
   if (std::exchange(close_sent_, true) || failed_) return;
   queue(make_raw_message(ws_close_frame(code, reason)));
+}
+
+void WebSession::join_room() {
+  id_ = context_.room->join(*this);
+  joined_ = true;
+  stats_.name = context_.room->name(id_);
+}
+
+void WebSession::tell(std::string_view text) {
+  send(make_message(text));
+}
+
+bool WebSession::on_admission_line(std::string_view line) {
+  const AdmissionStep step = admission_->on_line(line);
+  switch (step.action) {
+    case AdmissionStep::Action::none:
+      break;
+    case AdmissionStep::Action::reply:
+      tell(step.text);
+      break;
+    case AdmissionStep::Action::admit:
+      join_room();
+      context_.log.logger().info("{} gave the room password: joined as {}", stats_.peer, stats_.name);
+      break;
+    case AdmissionStep::Action::refuse:
+      tell(step.text);
+      set_reason("wrong password", false);
+      send_close(ws_close::policy_violation, "wrong password");
+      break;
+    case AdmissionStep::Action::quit:
+      set_reason("quit", false);
+      send_close(ws_close::normal, {});
+      break;
+  }
+  return !reading_done_;
+}
+
+void WebSession::expire_admission(Clock::time_point now) {
+  if (!admission_ || !websocket_ || reading_done_) return;
+  const std::string_view text = admission_->expire(now);
+  if (text.empty()) return;
+  tell(text);
+  set_reason("password required", false);
+  send_close(ws_close::policy_violation, "password required");
+  deadline_.cancel();  // the reader waits on it too
 }
 
 void WebSession::leave_room() noexcept {

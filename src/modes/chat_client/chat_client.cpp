@@ -43,6 +43,7 @@ class ChatClient {
         server_(format_host_port(options.host, options.port)),
         style_{colour_wanted(interactive()), options.timestamps},
         max_line_(options.max_line),
+        password_(options.password),
         link_(std::move(socket), options.max_line, std::move(tls)),
         signals_(io, SIGINT, SIGTERM, SIGHUP),
         quit_timer_(io) {}
@@ -61,6 +62,8 @@ class ChatClient {
     }
     link_.start([this](FrameKind kind, std::string_view line) { on_server_line(kind, line); },
                 [this](const std::error_code& error) { on_server_closed(error); }, [this] { on_drained(); });
+    // The first line: a room with a password admits the client before anything typed reaches it.
+    if (!password_.empty()) link_.send("/pass " + password_);
     io_.run();
     return exit_code_;
   }
@@ -170,6 +173,7 @@ class ChatClient {
   std::string server_;
   IncomingStyle style_;
   std::size_t max_line_;
+  std::string password_;
   ServerLink link_;
   asio::signal_set signals_;
   asio::steady_timer quit_timer_;

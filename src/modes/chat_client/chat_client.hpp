@@ -16,6 +16,7 @@ struct ChatOptions {
   bool timestamps = false;           ///< prefix each incoming line with the local time "[HH:MM:SS] "
   std::size_t max_line = 64 * 1024;  ///< longest line accepted from the server or standard input
   TlsClientFlags tls;                ///< --tls and how the server is verified
+  std::string password;  ///< sent as "/pass PASSWORD" before anything else; empty: nothing is sent
 };
 
 /// The chat client (README, chat): relays standard input to the server and prints what the server sends,
