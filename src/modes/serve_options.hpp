@@ -14,6 +14,7 @@
 #include "core/chat_room.hpp"
 #include "core/flood_limit.hpp"
 #include "core/protocol.hpp"
+#include "core/relay_url.hpp"
 
 namespace dschat {
 
@@ -22,6 +23,14 @@ enum class ServeMode { once, threaded, async };
 
 /// What a server does with each line (docs/protocol.md).
 enum class Service { echo, chat };
+
+/// Async chat: the cluster relay (--relay, --node, --relay-heartbeat, --relay-buffer; docs/cluster.md).
+struct RelayOptions {
+  RelayUrl url;                               ///< the broker and the room
+  std::string node;                           ///< this server's name in the room, [a-z0-9-]{1,16}
+  std::chrono::milliseconds heartbeat{2000};  ///< a server silent for 3.5 of these is down
+  std::size_t buffer = 1024 * 1024;           ///< bytes of envelopes held while the broker is away
+};
 
 /// Flags of `dschat serve` and its aliases.
 struct ServeOptions {
@@ -50,6 +59,8 @@ struct ServeOptions {
   std::optional<std::uint16_t> web_port;
   /// Origins allowed to open the WebSocket besides the page's own (--web-origin).
   std::vector<std::string> web_origins;
+  /// Async chat: share the room with other servers through a NATS broker; unset: local only.
+  std::optional<RelayOptions> relay;
 };
 
 /// Chat: how long a newcomer's "* NAME joined" waits for it to stay or speak (docs/protocol.md).
