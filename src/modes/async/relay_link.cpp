@@ -395,30 +395,40 @@ std::string RelayLink::guest_name(std::uint64_t guest) const {
   return relay_.guest_name(guest);
 }
 
+// The room calls these from a member's line: a failure here costs the other servers one event, never the
+// member its connection.
+template <class Call>
+bool RelayLink::guarded(Call&& call) noexcept {
+  try {
+    call();
+    flush_outbox();
+    return true;
+  } catch (const std::exception& e) {
+    log_.logger().error("relay: event not sent: {}", e.what());
+    return false;
+  }
+}
+
 void RelayLink::joined(std::uint64_t guest) {
-  relay_.join(guest, Clock::now());
-  flush_outbox();
+  guarded([&] { relay_.join(guest, Clock::now()); });
 }
 
 void RelayLink::said(std::uint64_t guest, std::string_view text) {
-  relay_.chat(guest, fit(text), Clock::now());
-  flush_outbox();
+  guarded([&] { relay_.chat(guest, fit(text), Clock::now()); });
 }
 
 void RelayLink::acted(std::uint64_t guest, std::string_view text) {
-  relay_.me(guest, fit(text), Clock::now());
-  flush_outbox();
+  guarded([&] { relay_.me(guest, fit(text), Clock::now()); });
 }
 
 bool RelayLink::claim(std::uint64_t guest, std::string_view name) {
-  const bool granted = relay_.nick(guest, name, Clock::now());
-  flush_outbox();
+  bool granted = false;
+  guarded([&] { granted = relay_.nick(guest, name, Clock::now()); });
   return granted;
 }
 
 void RelayLink::left(std::uint64_t guest, std::string_view reason) {
-  relay_.leave(guest, fit(reason), Clock::now());
-  flush_outbox();
+  guarded([&] { relay_.leave(guest, fit(reason), Clock::now()); });
 }
 
 RelayWho RelayLink::who() const {

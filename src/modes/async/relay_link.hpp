@@ -69,6 +69,9 @@ class RelayLink final : public RoomRelay {
   void outage_notices(Clock::time_point now);
   void wake_writer();
   void check_conflicts();
+  /// Runs a local event into the relay and queues what it publishes; false (logged) when it threw.
+  template <class Call>
+  bool guarded(Call&& call) noexcept;
 
   Executor executor_;
   const RelayOptions& options_;
