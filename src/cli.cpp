@@ -178,11 +178,14 @@ struct RelayFlags {
 const std::vector<const char*> kRelayFlags{"--relay", "--node", "--relay-heartbeat", "--relay-buffer"};
 
 /// Binds the flags of the cluster relay (docs/cluster.md).
-void add_relay_flags(CLI::App& command, const std::shared_ptr<RelayFlags>& relay) {
+/// mode is set for the async-server alias, whose help speaks of its own mode only.
+void add_relay_flags(CLI::App& command, const std::shared_ptr<RelayFlags>& relay,
+                     std::optional<ServeMode> mode) {
   command
       .add_option("--relay", relay->url,
-                  "Async chat: share the room with other servers through a NATS broker "
-                  "(the threaded server is local only)")
+                  mode ? "Chat: share the room with other servers through a NATS broker"
+                       : "Async chat: share the room with other servers through a NATS broker (the threaded "
+                         "server is local only)")
       ->type_name("nats://[USER:PASS@|TOKEN@]HOST:PORT/ROOM");
   command
       .add_option("--node", relay->node, "Async chat with --relay: this server's name in the room, unique")
@@ -437,7 +440,7 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
   if (alias.mode != ServeMode::once) add_service_flags(*command, options, alias.mode);
   if (alias.mode == ServeMode::async) {
     add_access_flags(*command, options, access);
-    add_relay_flags(*command, relay);
+    add_relay_flags(*command, relay, alias.mode);
   }
   command->callback([&run, options, access, relay, command, mode = alias.mode] {
     options->mode = mode;
@@ -456,7 +459,7 @@ void add_serve(CLI::App& app, Runner& run) {
   add_serve_flags(*serve, options, std::nullopt);
   add_service_flags(*serve, options, std::nullopt);
   add_access_flags(*serve, options, access);
-  add_relay_flags(*serve, relay);
+  add_relay_flags(*serve, relay, std::nullopt);
   serve->callback([&run, options, access, relay, serve] {
     check_serve_flags(*serve, *options);
     apply_relay_flags(*serve, *relay, *options);

@@ -213,5 +213,19 @@ def test_broker_restart_local_chat_goes_on_and_the_link_comes_back():
     assert next_line(local, b"<guest-1@b>") == b"<guest-1@b> after"
 
 
+def test_stopped_broker_is_found_by_the_ping_deadline():
+    broker, _, servers, clients = cluster(["a", "b"])
+    broker.signal(signal.SIGSTOP)  # its TCP connections stay open: only the missing PONGs tell
+    try:
+        wait_log(servers["a"][0], "relay: lost the link to .*no PONG from the broker", timeout=10)
+        next_line(clients["a"], b"* lost the link to the other servers")
+    finally:
+        broker.signal(signal.SIGCONT)
+    next_line(clients["a"], b"* link restored", timeout=15)
+    who_until(clients["a"], 2)
+    clients["b"].send("back\n")
+    assert next_line(clients["a"], b"<guest-1@b>") == b"<guest-1@b> back"
+
+
 if __name__ == "__main__":
     run_tests(globals())
