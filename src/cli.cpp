@@ -21,6 +21,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/relay_envelope.hpp"
+#include "core/relay_url.hpp"
 #include "core/room_admission.hpp"
 #include "modes/bench/bench.hpp"
 #include "modes/chat_client/chat_client.hpp"
@@ -153,6 +155,79 @@ std::chrono::milliseconds parse_time(std::string text, const char* flag, const c
 std::chrono::milliseconds parse_pause(const std::string& text) {
   return parse_time(text, "--message-pause", "expects a time such as 100ms or 1s (at most 60s), 0 for off", 0,
                     60000);
+}
+
+/// "200ms", "2s" or "1.5s" → milliseconds, from 50 ms to 60 s: --relay-heartbeat.
+std::chrono::milliseconds parse_heartbeat(const std::string& text) {
+  return parse_time(text, "--relay-heartbeat", "expects a time such as 200ms or 2s, from 50ms to 60s", 50,
+                    60000);
+}
+
+/// The cluster flags as given; they become ServeOptions::relay once the mode is known to be async chat.
+struct RelayFlags {
+  std::string url;
+  std::string node;
+  std::chrono::milliseconds heartbeat{2000};
+  std::size_t buffer = 1024 * 1024;
+};
+
+const std::vector<const char*> kRelayFlags{"--relay", "--node", "--relay-heartbeat", "--relay-buffer"};
+
+/// Binds the flags of the cluster relay (docs/cluster.md).
+/// mode is set for the async-server alias, whose help speaks of its own mode only.
+void add_relay_flags(CLI::App& command, const std::shared_ptr<RelayFlags>& relay,
+                     std::optional<ServeMode> mode) {
+  command
+      .add_option("--relay", relay->url,
+                  mode ? "Chat: share the room with other servers through a NATS broker"
+                       : "Async chat: share the room with other servers through a NATS broker (the threaded "
+                         "server is local only)")
+      ->type_name("nats://[USER:PASS@|TOKEN@]HOST:PORT/ROOM");
+  command
+      .add_option("--node", relay->node, "Async chat with --relay: this server's name in the room, unique")
+      ->type_name("[a-z0-9-]{1,16}");
+  command
+      .add_option_function<std::string>(
+          "--relay-heartbeat", [relay](const std::string& text) { relay->heartbeat = parse_heartbeat(text); },
+          "With --relay: heartbeat period; a server silent for 3.5 of them is down")
+      ->default_str("2s");
+  command
+      .add_option("--relay-buffer", relay->buffer,
+                  "With --relay: bytes of events held for the broker while it is away (at most 10 s old)")
+      ->transform(bytes(std::size_t{1024}, std::size_t{1} << 30))
+      ->default_str("1MiB");
+}
+
+/// Fills options.relay from the flags once the mode is checked; a bad URL or node name is a usage error.
+void apply_relay_flags(const CLI::App& command, const RelayFlags& flags, ServeOptions& options) {
+  const auto given = [&](const char* flag) {
+    const CLI::Option* option = command.get_option_no_throw(flag);
+    return option != nullptr && option->count() > 0;
+  };
+  const auto refuse = [&](const std::string& why) {
+    throw UsageError(fmt::format("{} (see dschat {} --help)", why, command.get_name()));
+  };
+  bool any = false;
+  for (const char* flag : kRelayFlags) {
+    if (!given(flag)) continue;
+    any = true;
+    if (options.mode != ServeMode::async) {
+      refuse(fmt::format("{} applies to --mode async only: the {} server is local only", flag,
+                         options.mode == ServeMode::once ? "once" : "threaded"));
+    }
+    if (service_of(options) != Service::chat)
+      refuse(fmt::format("{} applies to the chat service only", flag));
+  }
+  if (!any) return;
+  if (!given("--relay")) refuse("--node, --relay-heartbeat and --relay-buffer need --relay");
+  if (!given("--node")) refuse("--relay needs --node NAME");
+  std::string error;
+  auto url = parse_relay_url(flags.url, &error);
+  if (!url) refuse(fmt::format("--relay: bad URL '{}': {}", flags.url, error));
+  if (!is_valid_node_name(flags.node)) {
+    refuse(fmt::format("--node: bad name '{}': 1-16 of a-z 0-9 -", flags.node));
+  }
+  options.relay = RelayOptions{std::move(*url), flags.node, flags.heartbeat, flags.buffer};
 }
 
 /// Binds the flags every server shares; mode is set for aliases such as echo-once, whose help shows only
@@ -455,7 +530,8 @@ struct ServeAlias {
 };
 
 void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOptions>& options,
-                     const std::shared_ptr<AccessFlags>& access, const ServeAlias& alias) {
+                     const std::shared_ptr<AccessFlags>& access, const std::shared_ptr<RelayFlags>& relay,
+                     const ServeAlias& alias) {
   auto* command = app.add_subcommand(alias.name, alias.description);
   command->group("Aliases");
   add_serve_flags(*command, options, alias.mode);
@@ -464,10 +540,12 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
   if (alias.mode == ServeMode::async) {
     add_access_flags(*command, options, access);
     add_tls_server_flags(*command, options);
+    add_relay_flags(*command, relay, alias.mode);
   }
-  command->callback([&run, options, access, command, mode = alias.mode] {
+  command->callback([&run, options, access, relay, command, mode = alias.mode] {
     options->mode = mode;
     check_serve_flags(*command, *options);
+    apply_relay_flags(*command, *relay, *options);
     if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
     apply_password(*access, *options);
@@ -478,13 +556,16 @@ void add_serve_alias(CLI::App& app, Runner& run, const std::shared_ptr<ServeOpti
 void add_serve(CLI::App& app, Runner& run) {
   auto options = std::make_shared<ServeOptions>();
   auto access = std::make_shared<AccessFlags>();
+  auto relay = std::make_shared<RelayFlags>();
   auto* serve = app.add_subcommand("serve", "Run a server (echo-once is serve --mode once)");
   add_serve_flags(*serve, options, std::nullopt);
   add_service_flags(*serve, options, std::nullopt);
   add_access_flags(*serve, options, access);
   add_tls_server_flags(*serve, options);
-  serve->callback([&run, options, access, serve] {
+  add_relay_flags(*serve, relay, std::nullopt);
+  serve->callback([&run, options, access, relay, serve] {
     check_serve_flags(*serve, *options);
+    apply_relay_flags(*serve, *relay, *options);
     if (!options->tls_cert.empty()) options->tls = true;
     apply_access_flags(*access, options->access);
     apply_password(*access, *options);
@@ -492,13 +573,13 @@ void add_serve(CLI::App& app, Runner& run) {
   });
 
   add_serve_alias(
-      app, run, options, access,
+      app, run, options, access, relay,
       {"echo-once", "Alias of serve --mode once: echo one client's first line, exit", ServeMode::once});
   add_serve_alias(
-      app, run, options, access,
+      app, run, options, access, relay,
       {"threaded-server", "Alias of serve --mode threaded: one thread per client, echo by default",
        ServeMode::threaded});
-  add_serve_alias(app, run, options, access,
+  add_serve_alias(app, run, options, access, relay,
                   {"async-server", "Alias of serve --mode async: event loop with coroutines, chat by default",
                    ServeMode::async});
 }

@@ -71,7 +71,8 @@ void ChatRoom::nick(Member& member, std::string_view name) {
   // A name that folds like a guest name is refused as reserved even when it is also invalid
   // (guеst-1 with a Cyrillic е): that is the reply that explains it.
   std::string key = check == NickCheck::invalid ? std::string() : fold_nick(name);
-  const bool own_guest = key == guest_key(member.guest);
+  // In a cluster a guest name is guest-N@NODE, which no /nick can spell: guest-N would be another's.
+  const bool own_guest = relay_ == nullptr && key == guest_key(member.guest);
   if (!key.empty() && is_guest_name(key) && !own_guest) {
     scratch_.assign("! reserved name: ").append(name).append(" — guest-N names belong to newcomers");
     return send_to(member, scratch_);
@@ -94,6 +95,10 @@ void ChatRoom::nick(Member& member, std::string_view name) {
     if (!same_ignoring_case(name, held)) scratch_.append(" looks like ").append(held);
     return send_to(member, scratch_);
   }
+  if (relay_ != nullptr && !relay_->claim(member.guest, name)) {
+    scratch_.assign("! name taken: ").append(name).append(" (on another server)");
+    return send_to(member, scratch_);
+  }
 
   scratch_.assign("* ").append(member.name).append(" is now ").append(name);
   if (key != member.key) {
@@ -107,6 +112,7 @@ void ChatRoom::nick(Member& member, std::string_view name) {
 
 void ChatRoom::who(Member& member, std::string_view arg) {
   if (!arg.empty() && !all_digits(arg)) return who_is(member, arg);
+  if (relay_ != nullptr) return who_cluster(member, arg);
   const std::size_t count = members_.size();
   const std::size_t pages = (count + who_page - 1) / who_page;
   // Nine digits: any page past the last is refused the same way, without overflow.
@@ -134,6 +140,30 @@ void ChatRoom::who(Member& member, std::string_view arg) {
   for (auto it = first; it != last; ++it) {
     if (it != first) scratch_.append(", ");
     scratch_.append((*it)->name);
+  }
+  if (page < pages) scratch_.append(" — /who ").append(std::to_string(page + 1)).append(" for more");
+  send_to(member, scratch_);
+}
+
+void ChatRoom::who_cluster(Member& member, std::string_view arg) {
+  const RelayWho who = relay_->who();
+  const std::size_t count = who.names.size();
+  const std::size_t pages = std::max<std::size_t>(1, (count + who_page - 1) / who_page);
+  const std::size_t page = arg.empty() ? 1 : arg.size() > 9 ? pages + 1 : std::stoul(std::string(arg));
+  if (page == 0 || page > pages) {
+    scratch_.assign("! no page ").append(cut_utf8(arg, 9)).append(" — ").append(std::to_string(count));
+    scratch_.append(" online, /who 1 to /who ").append(std::to_string(pages));
+    return send_to(member, scratch_);
+  }
+  scratch_.assign("* ").append(std::to_string(count)).append(" online (");
+  scratch_.append(std::to_string(who.here)).append(" here)");
+  if (pages > 1)
+    scratch_.append(", page ").append(std::to_string(page)).append(" of ").append(std::to_string(pages));
+  scratch_.append(": ");
+  const std::size_t last = std::min(page * who_page, count);
+  for (std::size_t i = (page - 1) * who_page; i < last; ++i) {
+    if (i != (page - 1) * who_page) scratch_.append(", ");
+    scratch_.append(who.names[i]);
   }
   if (page < pages) scratch_.append(" — /who ").append(std::to_string(page + 1)).append(" for more");
   send_to(member, scratch_);

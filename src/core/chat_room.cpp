@@ -82,7 +82,7 @@ void ChatRoom::tell(MemberId id, std::string_view text) {
 ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
   const MemberId id = next_id_++;
   const std::uint64_t guest = next_guest_++;
-  std::string name = guest_name(guest);
+  std::string name = relay_ != nullptr ? relay_->guest_name(guest) : guest_name(guest);
   std::string key = guest_key(guest);
   members_.push_back(Member{id, &peer, std::move(name), std::move(key), guest, {}, false});
   // Roll back on allocation failure so members_ and the two indexes never disagree.
@@ -94,11 +94,19 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
     members_.pop_back();
     throw;
   }
-  if (options_.raw) return id;
+  if (options_.raw) {
+    if (relay_ != nullptr) relay_->joined(guest);  // raw rooms relay lines, which need a known sender
+    return id;
+  }
 
   Member& member = members_.back();
   scratch_.assign("* welcome ").append(member.name).append(" — ");
-  scratch_.append(std::to_string(members_.size())).append(" online — /help lists commands");
+  std::size_t online = members_.size();
+  if (relay_ != nullptr) {
+    const RelayWho who = relay_->who();
+    online += who.total - who.here;  // the other servers' members
+  }
+  scratch_.append(std::to_string(online)).append(" online — /help lists commands");
   // Straight to the newcomer, not through send_to(): held notices are all about members who came before
   // it or after it, never owed to it before its welcome.
   member.peer->send(make_message(scratch_));
@@ -113,6 +121,8 @@ ChatRoom::MemberId ChatRoom::join(ChatPeer& peer) {
 
 void ChatRoom::announce_join(Member& member) {
   member.announced = true;
+  // Only announced members exist for the other servers: one that comes and goes costs them nothing.
+  if (relay_ != nullptr) relay_->joined(member.guest);
   if (counted_for_summary(summary_joined_)) return;
   // A batch holds the newest members' notices only: one announced late goes out on its own.
   if (joining_ && options_.announce_after == RoomClock::duration::zero()) {
@@ -218,6 +228,12 @@ void ChatRoom::leave(MemberId id, std::string_view reason) {
     }
     notice = make_message(scratch_);
   }
+  if (relay_ != nullptr && !shutting_down_ && leaving.announced) {
+    // The other servers show the reason as this one does.
+    relay_->left(leaving.guest, !reason.empty()                ? sanitize(reason)
+                                : !leaving.quit_reason.empty() ? "quit: " + leaving.quit_reason
+                                                               : std::string());
+  }
 
   // Swap-and-pop keeps removal O(1); the member moved into the hole gets its index fixed.
   by_name_.erase(members_[pos].key);
@@ -247,7 +263,9 @@ LineResult ChatRoom::on_line(MemberId id, std::string_view line) {
       scratch_.clear();
       sanitize_append(scratch_, line);
       send_others(*member, make_message(scratch_));
+      line = scratch_;
     }
+    if (relay_ != nullptr) relay_->said(member->guest, line);
     return LineResult::keep_open;
   }
 
@@ -272,9 +290,20 @@ void ChatRoom::relay(const Member& from, std::string_view text, std::string_view
   // Every line that carries a member's text starts with the member's name in angle brackets, which only
   // the server writes: no text can take the form of a notice (docs/protocol.md, "Who wrote a line").
   scratch_.assign("<").append(from.name).append("> ").append(around);
+  const std::size_t start = scratch_.size();
   sanitize_append(scratch_, text);
+  const std::size_t end = scratch_.size();
   scratch_.append(around);
-  send_others(from, make_message(scratch_));
+  const Message line = make_message(scratch_);
+  send_others(from, line);
+  if (relay_ != nullptr) {
+    const std::string_view clean = std::string_view(*line).substr(start, end - start);
+    if (around.empty()) {
+      relay_->said(from.guest, clean);
+    } else {
+      relay_->acted(from.guest, clean);
+    }
+  }
 }
 
 void ChatRoom::on_too_long(MemberId id) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/message.hpp"
+#include "core/relay.hpp"
 
 namespace dschat {
 
@@ -22,6 +23,29 @@ class ChatPeer {
 
   /// Queues msg for this member.
   virtual void send(const Message& msg) = 0;
+};
+
+/// The room's link to the other servers of a cluster (serve --mode async --relay; docs/cluster.md). The room
+/// tells it what its members do, always after the local fan-out (local delivery never waits for it), and
+/// asks it about names and counts. Members are known to it by their guest number N.
+class RoomRelay {
+ public:
+  virtual ~RoomRelay() = default;
+
+  /// The name member N joins with: guest-N@NODE.
+  virtual std::string guest_name(std::uint64_t guest) const = 0;
+  /// Member N was announced: the other servers learn of it.
+  virtual void joined(std::uint64_t guest) = 0;
+  /// Member N's chat line (sanitized).
+  virtual void said(std::uint64_t guest, std::string_view text) = 0;
+  /// Member N's /me (sanitized).
+  virtual void acted(std::uint64_t guest, std::string_view text) = 0;
+  /// Member N asks for name (checked locally already); false when someone on any server holds it.
+  virtual bool claim(std::uint64_t guest, std::string_view name) = 0;
+  /// Member N left; reason as the local notice shows it, may be empty.
+  virtual void left(std::uint64_t guest, std::string_view reason) = 0;
+  /// /who over every reachable server.
+  virtual RelayWho who() const = 0;
 };
 
 /// The room's clock: time is passed in (ChatRoom::tick), never read.
@@ -89,6 +113,18 @@ class ChatRoom {
   /// that have waited announce_after and sends a big room's summary when it is due.
   void tick(RoomClock::time_point now);
 
+  /// Shares the room with other servers through relay from now on (before the first join); relay must
+  /// outlive the room's use of it.
+  void set_relay(RoomRelay* relay) noexcept { relay_ = relay; }
+
+  /// Shows what happened on another server (or to the link) to the members here: lines, notices, and the
+  /// renaming of a local member that lost a name collision. Raw rooms show remote chat lines only.
+  void remote(const RelayEffect& effect);
+
+  /// Tells every member one notice of the relay's own, such as "* lost the link to the other servers —
+  /// chatting with this server only". Nothing in raw mode or after broadcast_shutdown().
+  void relay_notice(std::string_view text);
+
   /// Sends "* server shutting down" to every member; later leaves are silent.
   void broadcast_shutdown();
 
@@ -139,6 +175,10 @@ class ChatRoom {
   /// /who NAME: whether someone looking like NAME is online.
   void who_is(Member& member, std::string_view name);
   void unknown_command(Member& member, std::string_view command);
+  /// /who from the relay's replicated view: every server's members.
+  void who_cluster(Member& member, std::string_view arg);
+  /// The local member whose guest number is guest, or null.
+  Member* find_guest(std::uint64_t guest);
 
   ChatRoomOptions options_;
   std::vector<Member> members_;                        // fan-out walks this densely packed vector
@@ -160,6 +200,8 @@ class ChatRoom {
   MemberId next_id_ = 1;
   std::uint64_t next_guest_ = 1;
   bool shutting_down_ = false;
+  RoomRelay* relay_ = nullptr;
+  std::vector<std::string> unreachable_;  // servers whose members left as unreachable: "are back" later
 };
 
 /// begin_joins() for its lifetime, end_joins() when it ends, whatever ends it; a null room is no batch.

@@ -14,6 +14,7 @@
 #include "core/chat_room.hpp"
 #include "core/flood_limit.hpp"
 #include "core/protocol.hpp"
+#include "core/relay_url.hpp"
 
 namespace dschat {
 
@@ -22,6 +23,14 @@ enum class ServeMode { once, threaded, async };
 
 /// What a server does with each line (docs/protocol.md).
 enum class Service { echo, chat };
+
+/// Async chat: the cluster relay (--relay, --node, --relay-heartbeat, --relay-buffer; docs/cluster.md).
+struct RelayOptions {
+  RelayUrl url;                               ///< the broker and the room
+  std::string node;                           ///< this server's name in the room, [a-z0-9-]{1,16}
+  std::chrono::milliseconds heartbeat{2000};  ///< a server silent for 3.5 of these is down
+  std::size_t buffer = 1024 * 1024;           ///< bytes of envelopes held while the broker is away
+};
 
 /// Flags of `dschat serve` and its aliases.
 struct ServeOptions {
@@ -62,6 +71,8 @@ struct ServeOptions {
   /// Async chat: the room password (--password-file or DSCHAT_PASSWORD); empty: none. Never logged.
   std::string password;
   double password_timeout = 20;  ///< seconds a connection has to give the password
+  /// Async chat: share the room with other servers through a NATS broker; unset: local only.
+  std::optional<RelayOptions> relay;
 };
 
 /// How long a connection has to give the room password (--password-timeout).

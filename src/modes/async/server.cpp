@@ -111,6 +111,10 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
     context_.room = &*room_;
+    if (options.relay) {
+      relay_link_.emplace(io_.get_executor(), *options.relay, log, *room_);
+      room_->set_relay(&*relay_link_);
+    }
   }
   if (options.web_port) {
     web_context_.policy.allowed_origins = options.web_origins;
@@ -151,6 +155,7 @@ ExitCode Server::run() {
   if (room_) {
     room_clock_.start();
   }
+  if (relay_link_) relay_link_->start();
   asio::co_spawn(io_, watch_signals(), rethrow);
   io_.run();  // returns once the listener, the signal watcher and every session have finished
   return ExitCode::ok;
@@ -275,6 +280,8 @@ void Server::begin_shutdown(int signal_number) {
     web_accept_loop_->stop();
     web_acceptor_->close(ignored);
   }
+  if (relay_link_)
+    relay_link_->stop(shutdown_reason);  // the other servers learn at once, not in 3.5 heartbeats
   if (room_) {
     room_->broadcast_shutdown();
     for (const auto& session : sessions_) {

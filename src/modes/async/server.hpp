@@ -17,6 +17,7 @@
 #include "core/exit_code.hpp"
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
+#include "modes/async/relay_link.hpp"
 #include "modes/async/session.hpp"
 #include "modes/async/session_context.hpp"
 #include "modes/async/web_session.hpp"
@@ -82,6 +83,8 @@ class Server {
   WebContext web_context_;
   Message shutting_down_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
+  // --relay: after io_, whose executor it takes; before the sessions, which tell it when they leave.
+  std::optional<RelayLink> relay_link_;
   asio::ip::tcp::acceptor acceptor_;
   AcceptLoop accept_loop_;
   std::optional<asio::ip::tcp::acceptor> web_acceptor_;
