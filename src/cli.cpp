@@ -718,6 +718,7 @@ void add_bench(CLI::App& app, Runner& run) {
                    "New connections per second, 0 = as fast as possible")
       ->check(finite(0, 1e7, "a number of connections per second"))
       ->capture_default_str();
+  add_tls_client_flags(*bench, options->tls);
   bench->callback([&run, options, bench] {
     if (options->scenario == BenchScenario::idle) {
       // idle opens connections and holds them: it sends nothing, so the load flags mean nothing there.

@@ -12,20 +12,10 @@
 #include <string_view>
 #include <system_error>
 
+#include "modes/tls_client_flags.hpp"
 #include "net/tls_engine.hpp"
 
 namespace dschat {
-
-/// --tls, --tls-ca, --tls-fingerprint, --tls-insecure as given.
-struct TlsClientFlags {
-  bool tls = false;
-  std::string ca_file;
-  std::string fingerprint;
-  bool insecure = false;
-
-  /// True when any of them asks for TLS (each of the others implies --tls).
-  bool wanted() const noexcept { return tls || !ca_file.empty() || !fingerprint.empty() || insecure; }
-};
 
 /// Checks the flags (at most one way to verify: a usage error otherwise) and makes the client context;
 /// nullopt without TLS. With --tls-insecure, says on stderr that the server is not verified.

@@ -12,6 +12,7 @@
 #include "modes/bench/idle_run.hpp"
 #include "modes/bench/load_run.hpp"
 #include "modes/bench/run_setup.hpp"
+#include "modes/tls_client.hpp"
 #include "net/endpoint.hpp"
 #include "net/process.hpp"
 
@@ -25,6 +26,9 @@ void check(const BenchOptions& options) {
   }
   if (options.senders && *options.senders == 0) throw UsageError("--senders must be at least 1");
   if (options.window && *options.window == 0) throw UsageError("--window must be at least 1");
+  if (options.tls.wanted() && options.proto != BenchProto::line) {
+    throw UsageError("--tls works with --proto line only");
+  }
   if (options.server_pid && !bench::sample_process(*options.server_pid)) {
     throw Error(fmt::format("no process {} to measure (--server-pid)", *options.server_pid));
   }
@@ -52,9 +56,11 @@ ExitCode run_bench(const BenchOptions& options) {
   check(options);
   ignore_sigpipe();
   const auto endpoint = pick_endpoint(options);
+  const auto tls_context = make_client_tls(options.tls);
+  const TlsContext* tls = tls_context ? &*tls_context : nullptr;
   const bench::BenchResult result = options.scenario == BenchScenario::idle
-                                        ? bench::IdleRun(options, endpoint).run()
-                                        : bench::LoadRun(options, endpoint).run();
+                                        ? bench::IdleRun(options, endpoint, tls).run()
+                                        : bench::LoadRun(options, endpoint, tls).run();
   std::fputs(bench::format_summary(result).c_str(), stdout);
   std::fflush(stdout);
   if (options.json) write_json(*options.json, bench::format_json(result));

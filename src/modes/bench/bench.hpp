@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/exit_code.hpp"
+#include "modes/tls_client_flags.hpp"
 
 namespace dschat {
 
@@ -41,6 +42,7 @@ struct BenchOptions {
   std::optional<int> server_pid;       ///< also report this process's CPU and memory
   std::optional<std::string> json;     ///< also write the figures as JSON to this file
   double connect_rate = 0;             ///< new connections per second, 0 = as fast as possible
+  TlsClientFlags tls;                  ///< every client speaks TLS (line protocol only)
 };
 
 /// Runs one benchmark against a line server and prints its summary; failure (exit 1) when the server

@@ -43,18 +43,23 @@ asio::awaitable<void> connect_worker(Connecting& c) {
     std::error_code error;
     c.in_progress[index] = true;
     co_await socket.async_connect(c.plan.endpoint, asio::redirect_error(asio::use_awaitable, error));
-    c.in_progress[index] = false;
+    std::string failure;
     if (!error) {
-      socket.set_option(asio::ip::tcp::no_delay(true), error);  // best effort: only latency suffers
+      std::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);  // best effort: only latency suffers
+      // Still in progress: a timeout closes the socket, which ends the handshake too.
+      if (c.plan.handshake) failure = co_await c.plan.handshake(index);
+    } else {
+      failure = c.timed_out && error == asio::error::operation_aborted ? "timed out" : describe(error);
+    }
+    c.in_progress[index] = false;
+    if (failure.empty()) {
       ++c.outcome.opened;
       c.on_open(index);
       continue;
     }
     ++c.outcome.failed;
-    if (c.outcome.first_failure.empty()) {
-      c.outcome.first_failure =
-          c.timed_out && error == asio::error::operation_aborted ? "timed out" : describe(error);
-    }
+    if (c.outcome.first_failure.empty()) c.outcome.first_failure = c.timed_out ? "timed out" : failure;
     socket.close(error);
     if (c.plan.stop_on_failure) c.stop = true;
   }

@@ -19,6 +19,9 @@ struct ConnectPlan {
   /// Time for all of them: this, plus 10 ms per connection (a chat server tells everyone of each
   /// newcomer, so its work grows with the square of the count), plus count / per_second.
   std::chrono::steady_clock::duration timeout = std::chrono::seconds(30);
+  /// When set, runs on each connection once TCP is open (the TLS handshake): the connection counts as
+  /// open when it returns an empty string, else failed for the reason it returns.
+  std::function<asio::awaitable<std::string>(std::size_t)> handshake{};
 };
 
 /// What connect_many achieved.
@@ -29,8 +32,8 @@ struct ConnectOutcome {
 };
 
 /// Connects every socket of sockets (closed sockets of one single-threaded io_context) to the plan's
-/// endpoint with TCP_NODELAY, calling on_open(index) as soon as one is open; returns when all are
-/// settled or the plan's time is up (the rest are closed and count as failed).
+/// endpoint with TCP_NODELAY (and the plan's handshake), calling on_open(index) as soon as one is open;
+/// returns when all are settled or the plan's time is up (the rest are closed and count as failed).
 asio::awaitable<ConnectOutcome> connect_many(std::vector<asio::ip::tcp::socket>& sockets,
                                              const ConnectPlan& plan,
                                              const std::function<void(std::size_t)>& on_open);

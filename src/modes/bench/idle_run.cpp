@@ -10,6 +10,7 @@
 #include "modes/bench/chunk_reader.hpp"
 #include "modes/bench/connect_many.hpp"
 #include "modes/bench/run_setup.hpp"
+#include "modes/bench/tls_io.hpp"
 #include "net/endpoint.hpp"
 #include "net/process.hpp"
 
@@ -25,9 +26,10 @@ constexpr std::size_t spare_fds = 32;
 
 }  // namespace
 
-IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint)
+IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls)
     : options_(options),
       endpoint_(endpoint),
+      tls_(tls),
       read_buffer_(16 * 1024),
       wire_{options.proto, Fanout::others},
       joined_(options.clients),
@@ -42,6 +44,10 @@ IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
   sockets_.reserve(options.clients);
   for (std::size_t i = 0; i < options.clients; ++i)
     sockets_.emplace_back(io_);
+  if (tls_) {
+    plain_buffer_.resize(16 * 1024);
+    tls_sessions_.resize(options.clients);
+  }
 }
 
 BenchResult IdleRun::run() {
@@ -58,7 +64,8 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
   if (progress_wanted()) tasks.spawn(show_progress());
   std::exception_ptr error;
   try {
-    const ConnectPlan plan{endpoint_, options_.connect_rate, 64, false};
+    ConnectPlan plan{endpoint_, options_.connect_rate, 64, false};
+    if (tls_) plan.handshake = [this](std::size_t i) { return handshake(i); };
     const auto connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
       ++opened_;
       const std::string greeting = wire_.greeting(i);
@@ -98,16 +105,40 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
   if (error) std::rethrow_exception(error);
 }
 
+asio::awaitable<std::string> IdleRun::handshake(std::size_t index) {
+  auto& engine = tls_sessions_[index].emplace(TlsEngine::client(*tls_, options_.host));
+  co_return co_await tls_handshake(sockets_[index], engine, read_buffer_);
+}
+
 asio::awaitable<void> IdleRun::hold(std::size_t index) {
   // Whatever the server sends (welcome lines, join notices) is read and dropped, so that its queues
   // for these clients stay empty; only the end of the connection matters.
-  const auto error = co_await read_chunks(sockets_[index], read_buffer_,
-                                          [this, index](std::string_view chunk) { on_chunk(index, chunk); });
+  const auto scan = [this, index](std::string_view chunk) { on_chunk(index, chunk); };
+  std::error_code error;
+  TlsEngine* tls = tls_sessions_.empty() ? nullptr : &*tls_sessions_[index];
+  // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
+  if (tls) {
+    error = co_await read_tls_chunks(sockets_[index], *tls, read_buffer_, plain_buffer_, scan,
+                                     [this, index] { return flush_tls(index); });
+  } else {
+    error = co_await read_chunks(sockets_[index], read_buffer_, scan);
+  }
   if (closing_) co_return;
   ++closed_by_server_;
   if (first_close_.empty()) {
-    first_close_ = error == asio::error::eof ? "closed by the server" : describe(error);
+    first_close_ = error == asio::error::eof ? "closed by the server"
+                   : error == tls_failed()   ? fmt::format("TLS error: {}", tls->error())
+                                             : describe(error);
   }
+}
+
+asio::awaitable<std::error_code> IdleRun::flush_tls(std::size_t index) {
+  // The reader is the only writer once the handshake is done.
+  const std::string bytes = tls_sessions_[index]->take_ciphertext();
+  std::error_code error;
+  co_await asio::async_write(sockets_[index], asio::buffer(bytes),
+                             asio::redirect_error(asio::use_awaitable, error));
+  co_return error;
 }
 
 void IdleRun::on_chunk(std::size_t index, std::string_view chunk) {

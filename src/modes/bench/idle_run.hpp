@@ -3,6 +3,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,7 @@
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"
 #include "modes/bench/wire.hpp"
+#include "net/tls_engine.hpp"
 
 namespace dschat::bench {
 
@@ -18,8 +20,8 @@ namespace dschat::bench {
 /// the duration, count how many are still open, and measure the server's memory growth.
 class IdleRun {
  public:
-  /// A run against endpoint; options must outlive it.
-  IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint);
+  /// A run against endpoint, over TLS when tls is set; options and tls must outlive it.
+  IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls);
 
   /// Runs to the end. Throws Error when no connection could be opened; fewer held than asked is
   /// reported in the result's error.
@@ -27,16 +29,23 @@ class IdleRun {
 
  private:
   asio::awaitable<void> main(TaskGroup& tasks);
+  /// The TLS handshake of connection index (a ConnectPlan's handshake).
+  asio::awaitable<std::string> handshake(std::size_t index);
   asio::awaitable<void> hold(std::size_t index);
+  /// Writes what connection index's TLS engine has for the socket; returns the write's error.
+  asio::awaitable<std::error_code> flush_tls(std::size_t index);
   /// Counts client index in once its chunks show it joined; the last one sets the result's all_in_s.
   void on_chunk(std::size_t index, std::string_view chunk);
   asio::awaitable<void> show_progress();
 
   const BenchOptions& options_;
   asio::ip::tcp::endpoint endpoint_;
+  const TlsContext* tls_;
   asio::io_context io_;
   std::vector<asio::ip::tcp::socket> sockets_;
-  std::vector<char> read_buffer_;
+  std::vector<char> read_buffer_;   ///< shared by every reader (and every TLS handshake)
+  std::vector<char> plain_buffer_;  ///< TLS: decrypted chunks, shared
+  std::vector<std::optional<TlsEngine>> tls_sessions_;
   Wire wire_;
   std::vector<MarkerScan> joined_;  ///< per client: has it joined yet
   std::size_t joined_count_ = 0;

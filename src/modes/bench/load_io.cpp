@@ -10,6 +10,7 @@
 #include "modes/bench/chunk_reader.hpp"
 #include "modes/bench/load_run.hpp"
 #include "modes/bench/run_setup.hpp"
+#include "modes/bench/tls_io.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::bench {
@@ -33,12 +34,58 @@ void LoadRun::greet(asio::ip::tcp::socket& socket, std::size_t index) {
   if (error) connection_lost(error);
 }
 
+asio::awaitable<std::string> LoadRun::handshake(std::size_t index) {
+  auto& engine = clients_[index]->tls.emplace(TlsEngine::client(*tls_, options_.host));
+  co_return co_await tls_handshake(sockets_[index], engine, handshake_buffer_);
+}
+
+asio::awaitable<std::string> LoadRun::stuck_handshake(std::size_t index) {
+  auto& engine = stuck_tls_[index].emplace(TlsEngine::client(*tls_, options_.host));
+  co_return co_await tls_handshake(stuck_sockets_[index], engine, handshake_buffer_);
+}
+
 asio::awaitable<void> LoadRun::read(std::size_t index) {
-  auto& buffer = clients_[index]->read_buffer;
-  buffer.resize(read_buffer_size_);
-  const auto error = co_await read_stream(sockets_[index], buffer,
-                                          [this, index](std::string_view chunk) { on_chunk(index, chunk); });
-  connection_lost(error);
+  auto& client = *clients_[index];
+  client.read_buffer.resize(read_buffer_size_);
+  const auto deliver = [this, index](std::string_view chunk) { on_chunk(index, chunk); };
+  if (!client.tls) {
+    connection_lost(co_await read_stream(sockets_[index], client.read_buffer, deliver));
+    co_return;
+  }
+  const auto error = co_await read_tls_stream(sockets_[index], *client.tls, client.read_buffer, plain_buffer_,
+                                              deliver, [this, index] { return flush_tls(index); });
+  if (error == tls_failed()) {
+    report_loss(fmt::format("TLS error on a connection to {} during the run: {}", result_.target,
+                            client.tls->error()));
+  } else {
+    connection_lost(error);
+  }
+}
+
+asio::awaitable<std::error_code> LoadRun::write_out(std::size_t index) {
+  auto& client = *clients_[index];
+  if (client.tls) {
+    client.tls->write_plaintext(client.out);
+    co_return co_await flush_tls(index);
+  }
+  std::error_code error;
+  co_await asio::async_write(sockets_[index], asio::buffer(client.out),
+                             asio::redirect_error(asio::use_awaitable, error));
+  co_return error;
+}
+
+asio::awaitable<std::error_code> LoadRun::flush_tls(std::size_t index) {
+  auto& client = *clients_[index];
+  std::error_code error;
+  if (client.writing) co_return error;
+  client.writing = true;
+  while (!error && client.tls->wants_write()) {
+    client.ciphertext = client.tls->take_ciphertext();
+    co_await asio::async_write(sockets_[index], asio::buffer(client.ciphertext),
+                               asio::redirect_error(asio::use_awaitable, error));
+  }
+  client.writing = false;
+  co_return error;
 }
 
 void LoadRun::on_chunk(std::size_t receiver, std::string_view chunk) {
@@ -124,8 +171,13 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
         add(now);
     }
     std::error_code error;
-    co_await asio::async_write(socket, asio::buffer(client.out),
-                               asio::redirect_error(asio::use_awaitable, error));
+    if (client.tls) {
+      client.tls->write_plaintext(client.out);
+      error = co_await flush_tls(index);
+    } else {
+      co_await asio::async_write(socket, asio::buffer(client.out),
+                                 asio::redirect_error(asio::use_awaitable, error));
+    }
     if (error) {
       connection_lost(error);
       co_return;
@@ -155,10 +207,15 @@ asio::awaitable<void> LoadRun::show_progress() {
 
 void LoadRun::connection_lost(const std::error_code& error) {
   if (closing_ || !result_.error.empty()) return;  // we closed it, or the first loss is reported already
-  result_.error =
+  report_loss(
       error == asio::error::eof
           ? fmt::format("connection to {} closed by the server during the run", result_.target)
-          : fmt::format("connection to {} failed during the run: {}", result_.target, describe(error));
+          : fmt::format("connection to {} failed during the run: {}", result_.target, describe(error)));
+}
+
+void LoadRun::report_loss(std::string what) {
+  if (closing_ || !result_.error.empty()) return;
+  result_.error = std::move(what);
   stop_sending_ = true;
   main_wake_.notify();
 }

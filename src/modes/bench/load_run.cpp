@@ -15,9 +15,10 @@ namespace dschat::bench {
 
 using namespace std::chrono_literals;
 
-LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint)
+LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls)
     : options_(options),
       endpoint_(endpoint),
+      tls_(tls),
       fanout_(options.scenario == BenchScenario::echo ? Fanout::self : Fanout::others),
       wire_{options.proto, fanout_},
       senders_(std::min(options.senders.value_or(options.clients), options.clients)),
@@ -43,6 +44,11 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
     socket.open(endpoint.protocol());
     socket.set_option(asio::socket_base::receive_buffer_size(4096));
   }
+  if (tls_) {
+    stuck_tls_.resize(options.stuck);
+    plain_buffer_.resize(64 * 1024);
+    handshake_buffer_.resize(16 * 1024);
+  }
 }
 
 BenchResult LoadRun::run() {
@@ -57,13 +63,18 @@ BenchResult LoadRun::run() {
 asio::awaitable<void> LoadRun::main(TaskGroup& tasks) {
   std::exception_ptr error;
   try {
-    const ConnectPlan plan{endpoint_, options_.connect_rate};
+    ConnectPlan plan{endpoint_, options_.connect_rate};
+    ConnectPlan stuck_plan = plan;
+    if (tls_) {
+      plan.handshake = [this](std::size_t i) { return handshake(i); };
+      stuck_plan.handshake = [this](std::size_t i) { return stuck_handshake(i); };
+    }
     // The stuck clients first: by the time the probe has reached every reading client, they are in
     // the room too and get every load message that they will never read.
     // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
     // Stuck clients greet a broker too (numbered after the others), so that it sends them the load.
     auto connected = co_await connect_many(
-        stuck_sockets_, plan, [&](std::size_t i) { greet(stuck_sockets_[i], options_.clients + i); });
+        stuck_sockets_, stuck_plan, [&](std::size_t i) { greet(stuck_sockets_[i], options_.clients + i); });
     bool all_open = connected.opened == stuck_sockets_.size();
     if (all_open) {
       connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
@@ -111,10 +122,7 @@ asio::awaitable<bool> LoadRun::probe() {
       auto& out = clients_[i]->out;
       out.clear();
       wire_.append(out, i, Token{'p', static_cast<std::uint32_t>(i), round, now_ns()}, options_.payload);
-      std::error_code error;
-      co_await asio::async_write(sockets_[i], asio::buffer(out),
-                                 asio::redirect_error(asio::use_awaitable, error));
-      if (error) {
+      if (const auto error = co_await write_out(i)) {
         connection_lost(error);
         co_return false;
       }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"
 #include "modes/bench/wire.hpp"
+#include "net/tls_engine.hpp"
 
 namespace dschat::bench {
 
@@ -23,8 +25,8 @@ namespace dschat::bench {
 /// load with paced or windowed senders, warm up, measure, drain, close.
 class LoadRun {
  public:
-  /// A run against endpoint; options must outlive it.
-  LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint);
+  /// A run against endpoint, over TLS when tls is set; options and tls must outlive it.
+  LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls);
 
   /// Runs to the end. Throws Error when the server cannot be reached or does not relay; a server that
   /// goes away during the load is reported in the result's error.
@@ -33,7 +35,8 @@ class LoadRun {
  private:
   using Clock = Wakeup::Clock;
 
-  /// One client: its line framer, read and write buffers; the sender coroutine sleeps on wake.
+  /// One client: its line framer, read and write buffers, its TLS session with --tls; the sender
+  /// coroutine sleeps on wake.
   struct Client {
     explicit Client(asio::io_context& io) : wake(io.get_executor()) {}
     LineFramer framer{std::size_t{1} << 20};
@@ -42,6 +45,9 @@ class LoadRun {
     Wakeup wake;
     bool probe_seen = false;
     bool answer_due = false;  ///< the server's keepalive PING waits for its PONG (nats)
+    std::optional<TlsEngine> tls;
+    std::string ciphertext;  ///< being written (TLS)
+    bool writing = false;    ///< a write of ciphertext is in flight (TLS)
   };
 
   asio::awaitable<void> main(TaskGroup& tasks);
@@ -50,6 +56,15 @@ class LoadRun {
   asio::awaitable<void> read(std::size_t index);
   /// Writes what client index says first (Wire::greeting) on its new socket.
   void greet(asio::ip::tcp::socket& socket, std::size_t index);
+  /// The TLS handshake of client index (a ConnectPlan's handshake).
+  asio::awaitable<std::string> handshake(std::size_t index);
+  /// The TLS handshake of stuck client index.
+  asio::awaitable<std::string> stuck_handshake(std::size_t index);
+  /// Writes client index's plaintext out (TLS or not); returns the write's error.
+  asio::awaitable<std::error_code> write_out(std::size_t index);
+  /// Writes what client index's TLS engine has for the socket, unless a write of it is in flight already
+  /// (that one writes the rest too); returns the write's error.
+  asio::awaitable<std::error_code> flush_tls(std::size_t index);
   asio::awaitable<void> send(std::size_t index);
   asio::awaitable<void> show_progress();
   /// Sleeps until deadline; returns early when the run failed or main_wake_ is notified.
@@ -59,11 +74,14 @@ class LoadRun {
   /// Answers the server's keepalive PING on client index's socket.
   void answer_ping(std::size_t index);
   void connection_lost(const std::error_code& error);
+  /// Ends the run with what (the first loss only; none once we are closing).
+  void report_loss(std::string what);
   void close_all();
   std::uint64_t now_ns() const noexcept;
 
   const BenchOptions& options_;
   asio::ip::tcp::endpoint endpoint_;
+  const TlsContext* tls_;
   Fanout fanout_;
   Wire wire_;
   std::size_t senders_;
@@ -73,6 +91,9 @@ class LoadRun {
   std::vector<asio::ip::tcp::socket> stuck_sockets_;  ///< connected, never read
   std::vector<std::unique_ptr<Client>> clients_;
   std::size_t read_buffer_size_;  ///< per client
+  std::vector<std::optional<TlsEngine>> stuck_tls_;
+  std::vector<char> plain_buffer_;      ///< TLS: decrypted chunks, shared (see read_tls_stream)
+  std::vector<char> handshake_buffer_;  ///< TLS: shared by the handshakes (see tls_handshake)
   DeliveryTracker tracker_;
   Clock::time_point start_ = Clock::now();
   Wakeup main_wake_;

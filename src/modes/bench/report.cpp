@@ -12,8 +12,9 @@ std::string kib_text(std::uint64_t kib) {
   return format_bytes(static_cast<std::size_t>(kib) * 1024);
 }
 
-/// HOST:PORT, with the protocol when it is not lines.
+/// HOST:PORT, with the protocol when it is not lines, or TLS.
 std::string target_text(const BenchResult& r) {
+  if (r.tls) return fmt::format("{} (TLS)", r.target);
   return r.proto == "line" ? r.target : fmt::format("{} ({})", r.target, r.proto);
 }
 

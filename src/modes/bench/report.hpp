@@ -34,6 +34,7 @@ struct BenchResult {
   std::string scenario;        ///< broadcast, echo, idle
   std::string target;          ///< HOST:PORT
   std::string proto = "line";  ///< what the clients speak: line, nats, redis
+  bool tls = false;            ///< the clients spoke TLS (--tls)
   std::size_t clients = 0;
   std::size_t stuck = 0;  ///< clients that never read
   std::size_t senders = 0;

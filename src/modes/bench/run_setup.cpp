@@ -28,6 +28,7 @@ BenchResult new_result(const BenchOptions& options) {
   result.scenario = scenario_name(options.scenario);
   result.target = format_host_port(options.host, options.port);
   result.proto = std::string(proto_name(options.proto));
+  result.tls = options.tls.wanted();
   result.clients = options.clients;
   if (options.scenario != BenchScenario::idle) {
     result.stuck = options.stuck;
