@@ -113,6 +113,10 @@ READING = {
         "The same with 100 clients: every line goes to 99 others, so the fan-out dominates. A server that "
         "formats a line once and writes it to many sockets with few system calls gets cheaper per delivery "
         "as the room grows; one that copies or locks per delivery does not."),
+    "broadcast-100-w1": (
+        "The same room, but each sender waits for its line to reach the next client before it sends the "
+        "next one: input arrives a line at a time instead of in batches, so the per-line work (one read, "
+        "framing, formatting, a fan-out of one message) weighs more than the per-byte work."),
     "broadcast-100-2000": (
         "100 clients offering 2,000 lines/s in total (198,000 deliveries/s): a busy room that the server can "
         "keep up with, so the latency columns show what a user waits, not a queue."),
@@ -188,7 +192,8 @@ def ratio_lines(case, rows):
         parts = []
         for name, entry in rows.items():
             theirs = median(entry, key)
-            if not name.startswith("dschat") and theirs:
+            peer = not name.startswith("dschat") or name.endswith("(baseline)")  # bench-compare --baseline
+            if peer and theirs:
                 parts.append(f"{mine / theirs:.3g}× {name}")
         if parts:
             unit = "round trips" if case["service"] == "echo" else "deliveries"
