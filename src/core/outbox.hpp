@@ -60,8 +60,8 @@ std::size_t outbox_pieces(const PrefixedSlice& slice, std::size_t skip, Add& add
 /// Not thread-safe: the caller locks if needed.
 ///
 /// The messages sit in a chain of small blocks, so what it holds follows what is queued now, not the
-/// largest burst ever: a drained outbox keeps one block (a few dozen bytes per message slot), and most
-/// clients of a server, idle most of the time, cost no more than that.
+/// largest burst ever: a drained outbox keeps one block (a few dozen bytes per message slot) until
+/// release(), which the servers call once a client has caught up, so an idle client holds none.
 template <class Item>
 class BasicOutbox {
  public:
@@ -112,6 +112,12 @@ class BasicOutbox {
 
   /// Drops everything queued and gives the memory back.
   void clear() noexcept;
+
+  /// When nothing is queued, gives back the block a drained outbox keeps for reuse: a client that has
+  /// caught up holds no block until its next message (idle clients are most of a server's clients).
+  void release() noexcept {
+    if (bytes_ == 0) clear();
+  }
 
  private:
   // 8 messages, 136 bytes for an Outbox: small enough that a drained outbox keeps little, large enough

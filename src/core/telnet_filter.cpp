@@ -52,7 +52,8 @@ std::string_view TelnetFilter::feed(std::string_view chunk, std::string& replies
     if (!chunk.empty()) after_cr_ = chunk.back() == '\r';
     return chunk;
   }
-  clean_.clear();
+  if (!talk_) talk_ = std::make_unique<Negotiation>();
+  talk_->clean.clear();
   for (const char c : chunk) {
     switch (state_) {
       case State::data:
@@ -79,7 +80,7 @@ std::string_view TelnetFilter::feed(std::string_view chunk, std::string& replies
         break;
     }
   }
-  return clean_;
+  return talk_->clean;
 }
 
 void TelnetFilter::data_byte(char byte) {
@@ -89,7 +90,7 @@ void TelnetFilter::data_byte(char byte) {
   }
   after_cr_ = byte == '\r';
   utf8_left_ = utf8_left_after(utf8_left_, static_cast<unsigned char>(byte));
-  clean_.push_back(byte);
+  talk_->clean.push_back(byte);
 }
 
 void TelnetFilter::command(char byte, std::string& replies) {
@@ -127,15 +128,15 @@ void TelnetFilter::option(char byte, std::string& replies) {
     if (byte == telnet::timing_mark) {
       // Every DO TIMING-MARK gets its answer: telnet discards what the server prints until it comes.
       append_command(replies, telnet::will, telnet::timing_mark);
-    } else if (!refused_.test(index)) {
-      refused_.set(index);
+    } else if (!talk_->refused.test(index)) {
+      talk_->refused.set(index);
       append_command(replies, telnet::wont, byte);
     }
   } else if (verb_ == telnet::will) {
     if (byte == telnet::binary && asked_binary_) {
       // The answer to our DO BINARY: nothing to say.
-    } else if (!refused_.test(index)) {
-      refused_.set(index);
+    } else if (!talk_->refused.test(index)) {
+      talk_->refused.set(index);
       append_command(replies, telnet::dont, byte);
     }
   }

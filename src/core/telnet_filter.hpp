@@ -2,6 +2,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -50,9 +51,15 @@ class TelnetFilter {
   void option(char byte, std::string& replies);
   void data_byte(char byte);
 
-  std::string clean_;
-  std::bitset<512>
-      refused_;  // options already refused (DO, then WILL): a refusal is sent once, so nothing can loop
+  /// What only a telnet client needs, allocated when its first IAC arrives: every other client keeps
+  /// 16 bytes here instead of 104.
+  struct Negotiation {
+    std::string clean;         // the data bytes of the chunk being filtered
+    std::bitset<512> refused;  // options already refused (DO, then WILL): a refusal is sent once, so
+                               // nothing can loop
+  };
+
+  std::unique_ptr<Negotiation> talk_;
   State state_ = State::data;
   char verb_ = 0;               // WILL, WONT, DO or DONT waiting for its option byte
   std::uint8_t utf8_left_ = 0;  // continuation bytes the last data bytes still expect

@@ -228,6 +228,33 @@ TEST_CASE("Outbox memory follows what is queued, not the largest burst") {
   CHECK(msg.use_count() == 1);
 }
 
+TEST_CASE("Outbox::release gives back the kept block only when nothing is queued") {
+  Outbox box(1 << 20);
+  box.release();  // never used: nothing to give back
+  CHECK(box.blocks() == 0);
+
+  const auto msg = make_message("line");  // 5 bytes
+  box.push(msg);
+  box.push(msg);
+  box.release();  // two messages wait: they stay
+  CHECK(box.blocks() == 1);
+  CHECK(box.bytes() == 10);
+  box.consume(7);  // one and a half sent
+  box.release();
+  CHECK(box.bytes() == 3);
+  CHECK(pieces(box) == Pieces{"ne\n"});
+
+  box.consume(3);
+  CHECK(box.blocks() == 1);  // drained: kept until released
+  box.release();
+  CHECK(box.blocks() == 0);
+  CHECK(msg.use_count() == 1);
+
+  box.push(msg);  // the next message takes a new block
+  CHECK(box.blocks() == 1);
+  CHECK(pieces(box) == Pieces{"line\n"});
+}
+
 TEST_CASE("Outbox frees a very long queue") {
   // The longest chain a client can cause: one-byte lines up to the limit. Freed block by block, not by a
   // recursion as deep as the chain.
