@@ -10,9 +10,8 @@
 //   type    {"text"}  types the text into the input line key by key, without Enter
 //   press   {"key"}   presses a key in the input line
 //   wait    {"until"}  waits until the page shows what "until" names:
-//             {"entry": {"kind", "text", "name"?}}  a visible conversation entry: kind is its classes
-//                                                   ("chat", "chat self", "notice", "local"…), text its
-//                                                   text
+//             {"entry": {"kind", "text", "name"?}}  a visible conversation entry with these classes
+//                                                   ("chat", "chat self", "notice", "local"…) and text
 //             {"me": NAME}  {"status": REGEX}  {"online": [NAMES]} (in any order)
 //   state             {"me", "status", "input", "focused", "entries": [{kind, name, text}], "online",
 //                      "foreign" (tags in the conversation other than li and span), "images", "scripts",
@@ -30,18 +29,18 @@ function reply(value) {
 // Runs in the page: whether it shows what `until` names (for an entry, its index plus one).
 function holds(until) {
   if (until.me !== undefined) return document.getElementById('me').textContent === until.me;
-  if (until.status !== undefined) return new RegExp(until.status).test(document.getElementById('status').textContent);
+  if (until.status !== undefined) {
+    return new RegExp(until.status).test(document.getElementById('status').textContent);
+  }
   if (until.online !== undefined) {
     const shown = [...document.querySelectorAll('#online-list li')].map((item) => item.textContent).sort();
     return JSON.stringify(shown) === JSON.stringify([...until.online].sort());
   }
   const { kind, name, text } = until.entry;
   const entries = [...document.querySelectorAll('#log > li')];
-  const index = entries.findIndex((entry) => {
-    return entry.className === `entry ${kind}` && entry.querySelector('.text')?.textContent === text &&
-        (name === undefined || entry.querySelector('.name')?.textContent === name);
-  });
-  return index + 1;
+  return 1 + entries.findIndex((entry) => entry.className === `entry ${kind}` &&
+      entry.querySelector('.text')?.textContent === text &&
+      (name === undefined || entry.querySelector('.name')?.textContent === name));
 }
 
 // Runs in the page: what it shows.
