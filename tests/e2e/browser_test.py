@@ -1,46 +1,248 @@
-"""The chat page in a real headless Chromium (driven by playwright-core from tests/browser/) chatting with a
-TCP client. Skipped when node, the browser or tests/browser/node_modules (npm install there) is missing."""
+"""The chat page in a real headless Chromium, driven by playwright-core through tests/browser/tabs.mjs, in one
+room with a real `nc` (netcat-openbsd): two tabs and nc chat with each other, `/nick` from the page, markup
+sent by nc shown as text, a half-typed line kept while lines arrive, and the page reconnecting after a
+server restart. Skipped when node, chromium, nc or tests/browser/node_modules (npm ci there) is missing."""
 
+import json
 import os
 import shutil
+import signal
 import subprocess
-import sys
-import time
 
-from chat_helpers import join, stop_cleanly
-from harness import Skip, run_tests
-from web_test import web_server
+from chat_helpers import WELCOME, lines_until, stop_cleanly
+from harness import Proc, Skip, dschat, run_tests
+from web_test import WEB_LISTENING, web_ports, web_server
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def test_a_browser_and_a_tcp_client_chat_through_the_page():
-    node = shutil.which("node")
-    if node is None or not os.access(CHROMIUM, os.X_OK):
-        raise Skip("needs node and chromium")
+def node():
+    """The node binary, or Skip when something the test needs is missing."""
+    path = shutil.which("node")
+    if path is None or not os.access(CHROMIUM, os.X_OK) or shutil.which("nc") is None:
+        raise Skip("needs node, chromium and nc")
     if not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
         raise Skip("tests/browser/node_modules is missing: run scripts/setup-debian (npm ci there)")
+    return path
+
+
+class Nc:
+    """An nc (netcat-openbsd) chat client: what it sends goes to nc's stdin, the room's lines come out of
+    its stdout."""
+
+    def __init__(self, port):
+        self.proc = Proc(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE)
+        welcome = self.line()
+        match = WELCOME.match(welcome)
+        assert match, welcome
+        self.name = match.group(1).decode()
+
+    def line(self, timeout=10):
+        return self.proc.line(timeout)
+
+    def send(self, text):
+        self.proc.popen.stdin.write(text.encode() + b"\n")
+        self.proc.popen.stdin.flush()
+
+    def close(self):
+        self.proc.popen.stdin.close()
+        self.proc.stop()
+
+
+class Tabs:
+    """`count` tabs of the page in one Chromium (tests/browser/tabs.mjs; each tab its own browser context).
+    Closing it closes the browser; leaving its `with` block without an error also asserts that no tab had
+    a page error, a Content-Security-Policy report or a failed load."""
+
+    def __init__(self, web_port, count):
+        script = os.path.join(BROWSER_DIR, "tabs.mjs")
+        self.proc = Proc([node(), script, f"http://127.0.0.1:{web_port}/", str(count)], stdin=subprocess.PIPE,
+                         env={**os.environ, "CHROMIUM": CHROMIUM})
+        self.names = self.reply(timeout=40)["names"]
+
+    def reply(self, timeout):
+        answer = json.loads(self.proc.line(timeout))
+        assert "error" not in answer, json.dumps(answer, indent=1, ensure_ascii=False)
+        return answer
+
+    def ask(self, tab, request, timeout=10):
+        self.proc.popen.stdin.write(json.dumps({**request, "tab": tab, "timeout": timeout * 1000}).encode() + b"\n")
+        self.proc.popen.stdin.flush()
+        return self.reply(timeout + 10)
+
+    def send(self, tab, text):
+        """Types text into the tab's input line and presses Enter."""
+        self.ask(tab, {"do": "send", "text": text})
+
+    def type(self, tab, text):
+        """Types text into the tab's input line key by key, without Enter."""
+        self.ask(tab, {"do": "type", "text": text})
+
+    def press(self, tab, key):
+        self.ask(tab, {"do": "press", "key": key})
+
+    def see(self, tab, kind, text, name=None, timeout=10):
+        """Waits until the tab shows a conversation entry of that kind (its classes) with that text and name."""
+        entry = {"kind": kind, "text": text, **({"name": name} if name is not None else {})}
+        self.ask(tab, {"do": "wait", "until": {"entry": entry}}, timeout)
+
+    def wait(self, tab, timeout=10, **until):
+        """Waits until the tab shows me=NAME, status=REGEX or online=[NAMES]."""
+        self.ask(tab, {"do": "wait", "until": until}, timeout)
+
+    def state(self, tab):
+        return self.ask(tab, {"do": "state"})
+
+    def chat(self, tab):
+        """The tab's chat lines so far, as (classes, name, text)."""
+        return [(entry["kind"], entry["name"], entry["text"]) for entry in self.state(tab)["entries"]
+                if entry["kind"].startswith("chat")]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, *_):
+        errors = [self.state(tab)["errors"] for tab in range(len(self.names))] if error_type is None else []
+        self.proc.popen.stdin.close()  # tabs.mjs closes the browser and exits
+        if error_type is None:
+            assert self.proc.wait(timeout=20) == 0, self.proc.err[-2000:]
+            assert errors == [[]] * len(self.names), errors
+        else:  # the test's error is the one to report; the teardown kills tabs.mjs if it is still there
+            try:
+                self.proc.wait(timeout=20)
+            except AssertionError:
+                pass
+
+
+def serve_again_on(web_port, attempts=20):
+    """The server started again with its page on web_port; returns (proc, tcp port). While the port is
+    still taken the start fails with "address already in use": it is tried again, at most `attempts` times."""
+    for _ in range(attempts):
+        server = dschat("serve", "--mode", "async", "--port", 0, "--web-port", web_port)
+        try:
+            server.wait_output(WEB_LISTENING)
+            return server, web_ports(server)[0]
+        except AssertionError:
+            if server.popen.poll() is None:
+                raise
+        assert server.wait() == 1 and b"address already in use" in server.err, server.err
+    raise AssertionError(f"port {web_port} still taken after {attempts} starts")
+
+
+def two_tabs_and_nc_chat_with_each_other(tabs, nc):
+    a, b = tabs.names
+    for tab in (0, 1):
+        tabs.wait(tab, online=[nc.name, a, b])
+    tabs.send(0, "hello from tab one")
+    tabs.see(0, "chat self", "hello from tab one", name=a)
+    tabs.see(1, "chat", "hello from tab one", name=a)
+    before = lines_until(nc, f"<{a}> hello from tab one".encode())
+    tabs.send(1, "hello from tab two")
+    tabs.see(0, "chat", "hello from tab two", name=b)
+    before += lines_until(nc, f"<{b}> hello from tab two".encode())
+    assert sorted(before) == sorted([f"* {a} joined".encode(), f"* {b} joined".encode()]), before
+    nc.send("hello from nc")
+    for tab in (0, 1):
+        tabs.see(tab, "chat", "hello from nc", name=nc.name)
+    # The server sends a line to everyone but its sender, in order: had it come back to its sender, it
+    # would be there before the line that answered it.
+    assert tabs.chat(0) == [("chat self", a, "hello from tab one"), ("chat", b, "hello from tab two"),
+                            ("chat", nc.name, "hello from nc")]
+    assert tabs.chat(1) == [("chat", a, "hello from tab one"), ("chat self", b, "hello from tab two"),
+                            ("chat", nc.name, "hello from nc")]
+    tabs.send(1, "bye from tab two")
+    tabs.see(0, "chat", "bye from tab two", name=b)
+    assert nc.line() == f"<{b}> bye from tab two".encode()  # and not nc's own line first
+
+
+def a_half_typed_line_is_kept_while_lines_arrive(tabs, nc):
+    a = tabs.names[0]
+    tabs.type(0, "half a li")
+    for n in range(3):
+        nc.send(f"interrupting {n}")
+    tabs.see(0, "chat", "interrupting 2", name=nc.name)
+    state = tabs.state(0)
+    assert state["input"] == "half a li" and state["focused"] == "line", state
+    tabs.type(0, "ne")
+    tabs.press(0, "Enter")
+    assert nc.line() == f"<{a}> half a line".encode()
+    tabs.see(1, "chat", "half a line", name=a)
+
+
+def markup_from_nc_is_shown_as_text(tabs, nc):
+    lines = ["<script>window.__pwned=1</script>", '<img src=x onerror="window.__pwned=2">']
+    for line in lines:
+        nc.send(line)
+    for tab in (0, 1):
+        for line in lines:
+            tabs.see(tab, "chat", line, name=nc.name)
+        state = tabs.state(tab)
+        # No element was made of them: only the page's own li and span in the conversation, no image, the
+        # page's one script, and neither handler ran.
+        assert state["foreign"] == [] and state["images"] == 0 and state["scripts"] == 1, state
+        assert state["pwned"] == "undefined", state
+
+
+def nick_from_the_page(tabs, nc):
+    a, b = tabs.names
+    tabs.send(0, "/nick alice")
+    tabs.wait(0, me="alice")
+    for tab in (0, 1):
+        tabs.see(tab, "notice", f"* {a} is now alice")
+        tabs.wait(tab, online=[nc.name, "alice", b])
+    assert nc.line() == f"* {a} is now alice".encode()
+    tabs.send(0, "hi as alice")
+    tabs.see(0, "chat self", "hi as alice", name="alice")
+    tabs.see(1, "chat", "hi as alice", name="alice")
+    assert nc.line() == b"<alice> hi as alice"
+
+
+def test_two_tabs_and_nc_in_one_room():
+    """One Chromium with two tabs for all of these (starting it is the slow part), in turn."""
     server, port, web = web_server()
-    tcp, tcp_name = join(port)
-    browser = subprocess.Popen(
-        [node, "chat.mjs", f"http://127.0.0.1:{web}/", "hello from chromium", "hello from nc"],
-        cwd=BROWSER_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "CHROMIUM": CHROMIUM})
-    try:
-        first = browser.stdout.readline().decode().strip()
-        assert first.startswith("name "), (first, browser.stderr.read() if browser.poll() is not None else "")
-        name = first[5:]
-        deadline = time.monotonic() + 20
-        while (line := tcp.line(timeout=max(0.01, deadline - time.monotonic()))) != f"<{name}> hello from chromium".encode():
-            assert line.startswith(b"* "), line  # its join notice
-        tcp.send("hello from nc\n")
-        out, err = browser.communicate(timeout=20)
-        assert browser.returncode == 0 and out.decode().strip() == "seen", (browser.returncode, out, err)
-    finally:
-        if browser.poll() is None:
-            browser.kill()
-            browser.wait()
-    stop_cleanly(server, tcp)
+    nc = Nc(port)
+    with Tabs(web, 2) as tabs:
+        two_tabs_and_nc_chat_with_each_other(tabs, nc)
+        a_half_typed_line_is_kept_while_lines_arrive(tabs, nc)
+        markup_from_nc_is_shown_as_text(tabs, nc)
+        nick_from_the_page(tabs, nc)
+    stop_cleanly(server, nc)
+
+
+def test_the_page_reconnects_after_a_server_restart():
+    server, port, web = web_server()
+    nc = Nc(port)
+    with Tabs(web, 1) as tabs:
+        (a,) = tabs.names
+        tabs.send(0, "before the restart")
+        assert lines_until(nc, f"<{a}> before the restart".encode()) in ([], [f"* {a} joined".encode()])
+        nc.close()
+        server.signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0, server.err[-2000:]
+        tabs.see(0, "notice", "* server shutting down")
+        tabs.see(0, "local", "* disconnected (1001 server shutting down) — reconnecting in 1 s")
+        # A line typed while the server is down stays in the input line, and Enter keeps it there.
+        tabs.send(0, "typed while down")
+        tabs.see(0, "local", "* not connected — your text is kept; press Enter again once connected")
+        assert tabs.state(0)["input"] == "typed while down"
+
+        server, port = serve_again_on(web)
+        nc = Nc(port)
+        tabs.wait(0, status="^connected$", timeout=30)
+        state = tabs.state(0)
+        b = state["me"]
+        welcomes = [entry["text"] for entry in state["entries"] if entry["text"].startswith("* welcome ")]
+        assert len(welcomes) == 2 and welcomes[1].startswith(f"* welcome {b} — "), state
+        tabs.press(0, "Enter")
+        tabs.send(0, "after the restart")
+        before = lines_until(nc, f"<{b}> typed while down".encode())
+        assert before in ([], [f"* {b} joined".encode()]), before
+        assert nc.line() == f"<{b}> after the restart".encode()
+        nc.send("welcome back")
+        tabs.see(0, "chat", "welcome back", name=nc.name)
+        assert tabs.state(0)["input"] == ""
+    stop_cleanly(server, nc)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ class Proc:
         _started.append(self)
         self.out = b""
         self.err = b""
+        self.read_to = 0  # how much of out line() has returned
         self._selector = selectors.DefaultSelector()
         for stream in (self.popen.stdout, self.popen.stderr):
             os.set_blocking(stream.fileno(), False)
@@ -70,15 +71,28 @@ class Proc:
         if isinstance(pattern, str):
             pattern = pattern.encode()
         regex = re.compile(pattern)
+        return self.pump_until(lambda: regex.search(self.out if stream == "out" else self.err), timeout, pattern)
+
+    def line(self, timeout=10):
+        """The next line of stdout not returned yet, without its LF."""
+        end = self.pump_until(lambda: (at if (at := self.out.find(b"\n", self.read_to)) >= 0 else None),
+                              timeout, "a line")
+        line, self.read_to = self.out[self.read_to:end], end + 1
+        return line
+
+    def pump_until(self, found, timeout, what):
+        """Collects output until found() returns something other than None, and returns that; raises at the
+        deadline, or as soon as the process has exited and its output is all read."""
         deadline = time.monotonic() + timeout
-        while True:
-            match = regex.search(self.out if stream == "out" else self.err)
-            if match:
-                return match
+        while (result := found()) is None:
+            if self.popen.poll() is not None and not self._selector.get_map():
+                raise AssertionError(f"exited {self.popen.returncode} without printing {what!r}; "
+                                     f"stdout={self.out!r} stderr={self.err!r}")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"timed out waiting for {pattern!r}; stdout={self.out!r} stderr={self.err!r}")
+                raise AssertionError(f"timed out waiting for {what!r}; stdout={self.out!r} stderr={self.err!r}")
             self.pump(min(left, 0.2))
+        return result
 
     def wait(self, timeout=10):
         """Waits for exit, collecting output; returns the exit code."""

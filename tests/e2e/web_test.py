@@ -18,10 +18,16 @@ GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 def web_server(*flags):
     """Starts the async chat server with a web endpoint on free ports; returns (proc, tcp port, web port)."""
     proc = dschat("serve", "--mode", "async", "--port", 0, "--web-port", 0, *flags)
-    match = proc.wait_output(WEB_LISTENING)
+    proc.wait_output(WEB_LISTENING)
+    return (proc, *web_ports(proc))
+
+
+def web_ports(proc):
+    """(tcp port, web port) of a server that has printed `web listening on …`."""
+    web = WEB_LISTENING.search(proc.out)
     tcp = re.search(rb"^listening on \S+:(\d+)$", proc.out, re.M)
-    assert tcp and proc.out.index(b"listening on") < proc.out.index(b"web listening"), proc.out
-    return proc, int(tcp.group(1)), int(match.group(2))
+    assert web and tcp and proc.out.index(b"listening on") < proc.out.index(b"web listening"), proc.out
+    return int(tcp.group(1)), int(web.group(2))
 
 
 def http(port, request):
