@@ -48,10 +48,10 @@ WebSession::~WebSession() {
 
 void WebSession::start() {
   started_ = last_heard_ = Clock::now();
-  std::error_code error;
+  std::error_code blocking;
   // Reads try the socket before waiting for it (receive()), and must never block.
-  socket_.non_blocking(true, error);
-  if (error) fail(describe(error));
+  socket_.non_blocking(true, blocking);
+  if (blocking) fail(describe(blocking));
   if (context_.tls != nullptr) tls_.emplace(*context_.tls);
   asio::co_spawn(socket_.get_executor(), run(), [self = shared_from_this()](const std::exception_ptr& error) {
     if (error) {
