@@ -315,8 +315,10 @@ void add_service_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& o
       ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
   command
-      .add_option("--web-port", options->web_port,
-                  "Async chat: also serve the chat page and its WebSocket on this port (0 picks a free one)")
+      .add_option(
+          "--web-port", options->web_port,
+          "Async chat: also serve the chat page and its WebSocket on this port (0 picks a free one; https "
+          "and wss with --tls)")
       ->check(whole(0, 65535, "a TCP port"));
   command.add_option(
       "--web-origin", options->web_origins,
@@ -336,9 +338,10 @@ const std::vector<const char*> kTlsFlags{"--tls", "--tls-cert", "--tls-key", "--
 
 /// Binds the flags of the async server's TLS (README, TLS).
 void add_tls_server_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& options) {
-  command.add_flag("--tls", options->tls,
-                   "Async: speak TLS only on the chat port, with an ephemeral self-signed certificate "
-                   "unless --tls-cert is given; its fingerprint is printed after 'listening on'");
+  command.add_flag(
+      "--tls", options->tls,
+      "Async: speak TLS on the chat port (and https on --web-port), with an ephemeral self-signed "
+      "certificate unless --tls-cert is given; its fingerprint is printed after 'listening on'");
   command
       .add_option("--tls-cert", options->tls_cert,
                   "Async: TLS certificate file (PEM, the certificate then its chain); implies --tls")
@@ -512,9 +515,6 @@ void check_serve_flags(const CLI::App& command, const ServeOptions& options) {
   }
   for (const char* flag : {"--web-origin", "--web-ping"}) {
     if (given(flag) && !given("--web-port")) refuse(fmt::format("{} needs --web-port", flag));
-  }
-  if (given("--web-port") && (given("--tls") || given("--tls-cert"))) {
-    refuse("--web-port does not serve https yet: it cannot be used with --tls");
   }
   for (const char* flag : {"--password-file", "--password-timeout"}) {
     if (given(flag) && service != Service::chat)

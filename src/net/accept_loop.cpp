@@ -134,11 +134,13 @@ void refuse(Accepted& connection, std::string_view notice, std::string_view reas
     stats.peer = connection.peer;
     stats.reason = reason;
     log.connected(stats.peer);
-    std::string line(notice);
-    line += '\n';
-    if (::send(connection.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
-        static_cast<ssize_t>(line.size())) {
-      stats.lines_out = 1;
+    if (!notice.empty()) {
+      std::string line(notice);
+      line += '\n';
+      if (::send(connection.fd, line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(line.size())) {
+        stats.lines_out = 1;
+      }
     }
     ::shutdown(connection.fd, SHUT_WR);
     ::close(std::exchange(connection.fd, -1));

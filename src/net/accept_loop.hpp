@@ -65,7 +65,8 @@ class AcceptLoop {
 void configure_client_socket(int fd) noexcept;
 
 /// Turns a connection away: logs it as connected and disconnected for reason, sends notice and a line
-/// ending (a new socket's send buffer is empty, so this never blocks) and closes it.
+/// ending (a new socket's send buffer is empty, so this never blocks) and closes it. An empty notice
+/// sends nothing: a TLS port never writes a plaintext line (Server::turn_away() says why).
 void refuse(Accepted& connection, std::string_view notice, std::string_view reason,
             const ConnectionLog& log) noexcept;
 

@@ -322,8 +322,6 @@ def test_tls_flags_are_checked():
     assert "--tls" in why and "async" in why, why
     why = refused("serve", "--mode", "async", "--port", 0, "--tls-cert", "x.pem", code=2)
     assert "--tls-key" in why, why
-    why = refused("serve", "--mode", "async", "--port", 0, "--tls", "--web-port", 0, code=2)
-    assert "--web-port" in why, why
     why = refused("serve", "--mode", "async", "--port", 0, "--handshake-timeout", "2", code=2)
     assert "--handshake-timeout" in why, why
     why = refused("chat", "--port", 1, "--tls-fingerprint", "SHA256:12", code=2)

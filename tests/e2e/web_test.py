@@ -11,7 +11,7 @@ import time
 from chat_helpers import WELCOME, join, lines_past_kernel_buffers, lines_until, stop_cleanly, wait_log
 from harness import LineSocket, assert_silent, connect, dschat, read_to_eof, run, run_tests, wait_until
 
-WEB_LISTENING = re.compile(rb"^web listening on (\S+):(\d+)$", re.M)
+WEB_LISTENING = re.compile(rb"^web listening on (\S+):(\d+)( \(https\))?$", re.M)
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -30,9 +30,12 @@ def web_ports(proc):
     return int(tcp.group(1)), int(web.group(2))
 
 
-def http(port, request):
-    """Sends a raw request; returns (status, headers as a lower-case dict, body) of the answer."""
+def http(port, request, tls=None):
+    """Sends a raw request; returns (status, headers as a lower-case dict, body) of the answer. tls: an
+    ssl.SSLContext to speak https with."""
     sock = connect(port)
+    if tls is not None:
+        sock = tls.wrap_socket(sock)
     sock.sendall(request)
     data = read_to_eof(sock)
     sock.close()
@@ -46,18 +49,21 @@ def http(port, request):
     return status, headers, body
 
 
-def get(port, path, method="GET", extra=b""):
-    return http(port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode() + extra + b"\r\n")
+def get(port, path, method="GET", extra=b"", tls=None):
+    return http(port, f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n".encode() + extra + b"\r\n", tls)
 
 
 class WsClient(LineSocket):
     """A WebSocket client as a browser is one: a random key, masked frames; it can also misbehave. Its reads
-    are LineSocket's; line() reads a text message rather than bytes up to an LF."""
+    are LineSocket's; line() reads a text message rather than bytes up to an LF. tls: an ssl.SSLContext
+    to speak wss with (its socket is then an ssl.SSLSocket, read and written the same way)."""
 
-    def __init__(self, port, origin=None, path="/ws", rcvbuf=None):
+    def __init__(self, port, origin=None, path="/ws", rcvbuf=None, tls=None):
         super().__init__(port, rcvbuf=rcvbuf)  # rcvbuf: a small window, a client that reads slowly
+        if tls is not None:
+            self.sock = tls.wrap_socket(self.sock)
         self.key = base64.b64encode(os.urandom(16))
-        origin = origin or f"http://127.0.0.1:{port}"
+        origin = origin or f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                           f"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n"
                           "Sec-WebSocket-Key: ".encode() + self.key + b"\r\n\r\n")

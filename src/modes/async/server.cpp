@@ -22,13 +22,17 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 constexpr std::string_view shutdown_reason = "server shutting down";
 
 /// Turns a web connection away past --max-clients: a 503 (a new socket's send buffer is empty, so this
-/// never blocks), then closes it.
-void refuse_web(Accepted& connection, const ConnectionLog& log) noexcept {
+/// never blocks), then closes it; over https, closes it without a byte (Server::turn_away() says why).
+void refuse_web(Accepted& connection, bool tls, const ConnectionLog& log) noexcept {
   try {
-    log.logger().info("{} http: server full (503)", connection.peer);
-    const std::string response = http_error_response(503);
-    [[maybe_unused]] const auto sent =
-        ::send(connection.fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (tls) {
+      log.logger().info("{} https: server full (closed before the TLS handshake)", connection.peer);
+    } else {
+      log.logger().info("{} http: server full (503)", connection.peer);
+      const std::string response = http_error_response(503);
+      [[maybe_unused]] const auto sent =
+          ::send(connection.fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
   } catch (const std::exception&) {
     // Out of memory: the connection is closed without an answer.
   }
@@ -58,8 +62,8 @@ bool is_loopback(const asio::ip::address& address) {
 }  // namespace
 
 std::optional<std::string> password_exposure(const ServeOptions& options, const asio::ip::address& bound) {
-  // The one place that decides whether the room password can be read on the way: TLS on the chat port
-  // makes any address safe (the web port, which serves no https yet, cannot be combined with TLS).
+  // The one place that decides whether the room password can be read on the way: with TLS the chat port
+  // and the web port (https, wss) both encrypt, which makes any address safe; without it both are clear.
   const bool tls = options.tls || !options.tls_cert.empty();
   if (options.password.empty() || tls || is_loopback(bound)) return std::nullopt;
   return "password sent in clear: listening on " + bound.to_string() + " without TLS";
@@ -118,6 +122,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
   }
   if (options.web_port) {
     web_context_.policy.allowed_origins = options.web_origins;
+    web_context_.policy.tls = tls_.has_value();  // the page's own origin is https://HOST
     web_context_.ended = [this](const std::shared_ptr<WebSession>& session) {
       web_sessions_.erase(session);
       check_done();
@@ -134,16 +139,19 @@ ExitCode Server::run() {
     const std::string fingerprint = format_fingerprint(tls_->fingerprint());
     std::fputs(("tls fingerprint " + fingerprint + "\n").c_str(), stdout);
     std::fflush(stdout);
-    log_.logger().info("TLS on the chat port, certificate {}", fingerprint);
+    log_.logger().info("TLS on the chat port{}, certificate {}", web_acceptor_ ? " and the web port" : "",
+                       fingerprint);
   }
   if (const auto warning = password_exposure(options_, acceptor_.local_endpoint().address())) {
     log_.logger().warn("{}", *warning);
   }
   if (web_acceptor_) {
     const std::string address = format_endpoint(web_acceptor_->local_endpoint());
-    std::fputs(("web listening on " + address + "\n").c_str(), stdout);
+    // The same line with or without TLS, which says which scheme to open (the fingerprint line above
+    // belongs to the chat port and the web port alike: they share the certificate).
+    std::fputs(("web listening on " + address + (tls_ ? " (https)" : "") + "\n").c_str(), stdout);
     std::fflush(stdout);
-    log_.logger().info("chat page at http://{}/", address);
+    log_.logger().info("chat page at {}://{}/", tls_ ? "https" : "http", address);
     web_accept_loop_->start();
     web_ping_.start();
   }
@@ -170,9 +178,9 @@ void Server::admit(std::vector<Accepted>& batch) {
     if (!options_.access.permits(address)) {
       deny(accepted);
     } else if (connections() >= options_.max_clients) {
-      refuse_full(accepted, log_);
+      turn_away(accepted, protocol::server_full, "server full");
     } else if (options_.max_per_ip > 0 && !per_ip_.try_add(address, options_.max_per_ip)) {
-      refuse(accepted, protocol::too_many_from_address, "too many connections from this address", log_);
+      turn_away(accepted, protocol::too_many_from_address, "too many connections from this address");
     } else if (!start_session(accepted, address) && options_.max_per_ip > 0) {
       per_ip_.remove(address);
     }
@@ -186,7 +194,7 @@ void Server::admit_web(std::vector<Accepted>& batch) {
       continue;
     }
     if (connections() >= options_.max_clients) {
-      refuse_web(accepted, log_);
+      refuse_web(accepted, tls_.has_value(), log_);
       continue;
     }
     std::shared_ptr<WebSession> session;
@@ -222,6 +230,16 @@ bool Server::start_session(Accepted& accepted, const IpAddress& address) {
   sessions_.insert(session);
   session->start();
   return true;
+}
+
+void Server::turn_away(Accepted& accepted, std::string_view notice, std::string_view reason) {
+  // On a TLS port the notice is not sent. In clear it would be the one plaintext a TLS port ever wrote, and
+  // no TLS client could read it anyway: its library takes the line for a malformed record ("wrong version
+  // number") and reports that, not the text. Sent through TLS it would take a whole handshake, a session
+  // and a signature, for each connection refused precisely because the server is at its limit, so a flood
+  // past --max-clients or --max-per-ip would cost what those limits bound. So the connection is closed
+  // before any byte: the client sees its handshake cut short, and the log says why.
+  refuse(accepted, tls_ ? std::string_view() : notice, reason, log_);
 }
 
 void Server::deny(Accepted& accepted) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -63,6 +64,9 @@ class Server {
   Awaitable<void> watch_signals();
   /// Starts a session for accepted, coming from address; false when it could not.
   bool start_session(Accepted& accepted, const IpAddress& address);
+  /// Turns a connection away past a limit: told notice and closed, or on a TLS port closed without a byte;
+  /// logged for reason.
+  void turn_away(Accepted& accepted, std::string_view notice, std::string_view reason);
   /// Closes a denied connection and logs it at a limited rate (DenialLog).
   void deny(Accepted& accepted);
   /// Waits for DenialLog's counted denials to be due, then logs them; nothing when none or already waiting.

@@ -19,7 +19,7 @@
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
-#include "net/tls_engine.hpp"
+#include "modes/async/tls_stream.hpp"
 
 namespace dschat::async {
 
@@ -33,7 +33,7 @@ namespace dschat::async {
 /// logs. As a ChatPeer it only queues: nothing ever waits for this client's socket but its own writer.
 /// Lives in a shared_ptr held by its coroutines, its pending wait and a pending flush.
 ///
-/// With TLS (context.tls) a TlsEngine sits between the socket and the same reader and writer: receive()
+/// With TLS (context.tls) a TlsStream sits between the socket and the same reader and writer: receive()
 /// hands the reader plaintext, write_now() encrypts what the outbox holds. The client joins once its
 /// handshake is complete, which must happen within --handshake-timeout.
 class Session final : public ChatPeer, public std::enable_shared_from_this<Session> {
@@ -109,15 +109,10 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   /// Reads plaintext into buffer: from the socket, or through TLS. error as from read_some (eof at the
   /// end of the stream, would_block when there is nothing more for now).
   std::size_t receive(std::span<char> buffer, std::error_code& error);
-  /// Hands the kernel the ciphertext the engine has produced, without waiting; false when the socket is
-  /// full or failed.
-  bool send_ciphertext();
-  /// write_now() with TLS: encrypts queued lines while the socket takes their ciphertext.
-  bool write_tls();
   /// One close_notify, written if the socket takes it now; never waits for the client's.
   void close_tls() noexcept;
   /// True while there is something to write: queued lines, or ciphertext not yet sent.
-  bool has_output() const noexcept { return !outbox_.empty() || tls_out_used_ < tls_out_.size(); }
+  bool has_output() const noexcept { return !outbox_.empty() || (tls_ && tls_->has_output()); }
 
   // Reading (session_reader.cpp)
   void spawn_reader();
@@ -183,10 +178,7 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   bool crlf_ = false;                 // the client ends its lines in CRLF, and the room knows
   bool paced_ = false;                // told once that the flood limit paces it
   bool tls_opened_ = false;           // on_tls_open() has run
-  bool tls_truncated_ = false;        // the stream ended without close_notify
-  std::optional<TlsEngine> tls_;      // with TLS
-  std::string tls_out_;               // ciphertext the kernel has not taken yet, from tls_out_used_ on
-  std::size_t tls_out_used_ = 0;
+  std::optional<TlsStream> tls_;      // with TLS
 };
 
 }  // namespace dschat::async

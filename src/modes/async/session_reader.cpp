@@ -99,7 +99,7 @@ Awaitable<Session::ReadState> Session::read_loop() {
       }
       co_return ReadState::drained;
     }
-    if (error == asio::error::eof && tls_truncated_) {
+    if (error == asio::error::eof && tls_ && tls_->truncated()) {
       // Without close_notify the end may be an attacker's cut: an unterminated last line is dropped.
       end_reading("closed without TLS close_notify");
       break;

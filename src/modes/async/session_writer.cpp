@@ -91,13 +91,13 @@ Awaitable<void> Session::flush_for_close(Clock::time_point deadline) {
 }
 
 bool Session::write_now() {
-  if (tls_) return write_tls();
   // The socket is non-blocking: gathered writes take what the kernel accepts now, without the round trip
-  // through the loop that an async_write costs.
+  // through the loop that an async_write costs. With TLS the stream encrypts them first.
   std::array<iovec, max_pieces> pieces;  // 16 KiB, on the thread's stack: write_now() is not a coroutine
-  const SendResult result = send_queued(socket_.native_handle(), outbox_, pieces);
+  const int fd = socket_.native_handle();
+  const SendResult result = tls_ ? tls_->write(fd, outbox_) : send_queued(fd, outbox_, pieces);
   stats_.lines_out += result.messages;
-  if (result.error) fail(disconnect_reason(result.error));
+  if (result.error) fail(tls_ ? tls_->reason(result.error) : disconnect_reason(result.error));
   if (!result.drained()) return false;
   outbox_.release();  // caught up: an idle client keeps no block (the next push allocates one, once a turn)
   return true;

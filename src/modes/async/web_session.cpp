@@ -1,10 +1,13 @@
-// The HTTP half of a WebSession and its life: one request head within the handshake deadline, one answer,
-// then either the WebSocket (web_session_ws.cpp) or the end of the connection.
+// The HTTP half of a WebSession and its life: with TLS a handshake first, then one request head within the
+// handshake deadline, one answer, then either the WebSocket (web_session_ws.cpp) or the end of the
+// connection.
 
 #include "modes/async/web_session.hpp"
 
 #include <algorithm>
 #include <asio/co_spawn.hpp>
+#include <asio/error.hpp>
+#include <asio/socket_base.hpp>
 #include <utility>
 
 #include "core/protocol.hpp"
@@ -45,6 +48,11 @@ WebSession::~WebSession() {
 
 void WebSession::start() {
   started_ = last_heard_ = Clock::now();
+  std::error_code blocking;
+  // Reads try the socket before waiting for it (receive()), and must never block.
+  socket_.non_blocking(true, blocking);
+  if (blocking) fail(describe(blocking));
+  if (context_.tls != nullptr) tls_.emplace(*context_.tls);
   asio::co_spawn(socket_.get_executor(), run(), [self = shared_from_this()](const std::exception_ptr& error) {
     if (error) {
       self->leave_room();
@@ -86,24 +94,68 @@ void WebSession::ping() {
 }
 
 Awaitable<void> WebSession::run() {
-  deadline_.expires_after(handshake_budget);
+  // With TLS, its handshake gets --handshake-timeout as on the chat port; on_tls_open() then gives the
+  // request head what is left of the whole handshake's budget.
+  deadline_.expires_after(tls_ ? context_.options.handshake_timeout
+                               : std::chrono::duration_cast<std::chrono::milliseconds>(handshake_budget));
   // Not `co_await read_head() && …`: GCC 12 miscompiles a co_await inside a short-circuit operand.
   const bool complete = co_await read_head();
   if (complete && answer()) co_await serve_websocket(early_);
   co_await close();
 }
 
-Awaitable<bool> WebSession::read_head() {
-  while (!reading_done_) {
-    const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
+Awaitable<WebSession::ReadResult> WebSession::read_some() {
+  for (;;) {
+    ReadResult result;
+    result.bytes = receive(result.error);
+    if (result.error != asio::error::would_block && result.error != asio::error::try_again) co_return result;
+    const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_read, use_tuple) ||
                                 deadline_.async_wait(use_tuple));
     if (woke.index() == 1) {
-      if (!std::get<0>(std::get<1>(woke))) fail("handshake timed out");
+      co_return ReadResult{
+          0, std::get<0>(std::get<1>(woke)) ? asio::error::operation_aborted : asio::error::timed_out};
+    }
+    if (const auto [error] = std::get<0>(woke); error) co_return ReadResult{0, error};
+  }
+}
+
+std::size_t WebSession::receive(std::error_code& error) {
+  if (!tls_) return socket_.read_some(asio::buffer(buffer_), error);
+  const std::size_t n = tls_->receive(socket_.native_handle(), buffer_, error);
+  // Handshake messages the socket would not take at once leave the way frames do.
+  if (tls_->has_output() && !failed_) start_writer();
+  if (tls_->handshake_done() && !tls_opened_) on_tls_open();
+  if (error == std::errc::protocol_error) {
+    fail(tls_->reason(error));  // a client that does not speak TLS, a bad record: closed at once
+    error = asio::error::operation_aborted;
+  }
+  return n;
+}
+
+void WebSession::on_tls_open() {
+  tls_opened_ = true;
+  // Called from receive(), never while the deadline is waited for.
+  const auto budget =
+      std::max(std::chrono::duration_cast<Clock::duration>(handshake_budget),
+               std::chrono::duration_cast<Clock::duration>(context_.options.handshake_timeout));
+  deadline_.expires_at(started_ + budget);
+}
+
+std::string_view WebSession::eof_reason() const noexcept {
+  // Frames carry their lengths, so a cut cannot pass as a message; the log still tells it apart.
+  return tls_ && tls_->truncated() ? "closed without TLS close_notify" : "eof";
+}
+
+Awaitable<bool> WebSession::read_head() {
+  while (!reading_done_) {
+    const auto [n, error] = co_await read_some();
+    if (error == asio::error::timed_out) {
+      fail(tls_ && !tls_opened_ ? "TLS handshake timed out" : "handshake timed out");
       co_return false;
     }
-    const auto [error, n] = std::get<0>(woke);
     if (error) {
-      set_reason(error == asio::error::eof ? "eof" : disconnect_reason(error), false);
+      if (!reading_done_)
+        set_reason(error == asio::error::eof ? eof_reason() : disconnect_reason(error), false);
       co_return false;
     }
     const std::string_view chunk(buffer_.data(), n);
@@ -140,6 +192,7 @@ Awaitable<void> WebSession::close() {
   co_await flush(deadline);
   std::error_code ignored;
   if (!failed_) {
+    if (tls_) tls_->close(socket_.native_handle());  // one close_notify; the client's is never waited for
     socket_.shutdown(Socket::shutdown_send, ignored);
     // Closing with unread input would send a RST that can destroy the answer before the client reads it.
     deadline_.expires_at(std::min(deadline, Clock::now() + linger));

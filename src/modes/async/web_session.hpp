@@ -18,6 +18,7 @@
 #include "log/connection_logger.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/session_context.hpp"
+#include "modes/async/tls_stream.hpp"
 
 namespace dschat::async {
 
@@ -35,6 +36,10 @@ struct WebContext {
 /// message is one line each way. Its writer is the Session's, in small: a FrameOutbox of frames, each its
 /// header and a line of the room's shared Message (at most --max-queue bytes, or the client is cut as too
 /// slow), written with send_queued(). Lives in a shared_ptr held by its coroutines.
+///
+/// With TLS (context.tls) the Session's TlsStream sits between the socket and the same reader and writer:
+/// https and wss with the chat port's certificate. The TLS handshake must be complete within
+/// --handshake-timeout, and the request head within the handshake budget of the whole connection.
 class WebSession final : public ChatPeer, public std::enable_shared_from_this<WebSession> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -75,8 +80,25 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   }
 
  private:
+  /// What read_some() read: bytes into buffer_, or an error (eof at the end of the stream).
+  struct ReadResult {
+    std::size_t bytes = 0;
+    std::error_code error;
+  };
+
   // HTTP (web_session.cpp)
   Awaitable<void> run();
+  /// Reads what the client sent (plaintext, through TLS when on) into buffer_, waiting for the socket
+  /// while it has nothing: timed_out when deadline_ expires first, operation_aborted when it is cancelled
+  /// (stop(), fail()) first.
+  Awaitable<ReadResult> read_some();
+  /// Reads without waiting: from the socket, or through TLS; error as from read_some() on a non-blocking
+  /// socket (would_block when there is nothing more for now). A TLS failure fails the session.
+  std::size_t receive(std::error_code& error);
+  /// The TLS handshake is complete: the request head gets what is left of the handshake budget.
+  void on_tls_open();
+  /// The reason for an end of stream: "eof", or a truncation without TLS close_notify.
+  std::string_view eof_reason() const noexcept;
   /// Reads the request head within the handshake deadline; false when the connection ended first.
   Awaitable<bool> read_head();
   /// Answers the request; true when it upgraded to a WebSocket.
@@ -144,7 +166,9 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   bool failed_ = false;
   bool writing_ = false;  // write_loop() exists
   bool paced_ = false;
-  bool awaiting_pong_ = false;  // pinged, and nothing heard since
+  bool awaiting_pong_ = false;    // pinged, and nothing heard since
+  bool tls_opened_ = false;       // on_tls_open() has run
+  std::optional<TlsStream> tls_;  // with TLS
 };
 
 }  // namespace dschat::async

@@ -83,9 +83,11 @@ Awaitable<void> WebSession::flush(Clock::time_point deadline) {
 bool WebSession::write_now() {
   // As many pieces as the kernel takes (IOV_MAX), as Session::write_now() does: 512 frames a write, each
   // its header and its line. 16 KiB on the thread's stack: write_now() is not a coroutine.
+  // With TLS the stream encrypts them first, as it does for a Session.
   std::array<iovec, 1024> pieces;
-  const SendResult result = send_queued(socket_.native_handle(), outbox_, pieces);
-  if (result.error) fail(disconnect_reason(result.error));
+  const int fd = socket_.native_handle();
+  const SendResult result = tls_ ? tls_->write(fd, outbox_) : send_queued(fd, outbox_, pieces);
+  if (result.error) fail(tls_ ? tls_->reason(result.error) : disconnect_reason(result.error));
   return result.drained();
 }
 

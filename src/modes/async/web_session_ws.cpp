@@ -12,11 +12,6 @@
 #include "net/endpoint.hpp"
 
 namespace dschat::async {
-namespace {
-
-using namespace asio::experimental::awaitable_operators;
-
-}  // namespace
 
 Awaitable<void> WebSession::serve_websocket(std::string_view early) {
   if (context_.room != nullptr && !context_.options.password.empty()) {
@@ -46,13 +41,11 @@ Awaitable<void> WebSession::serve_websocket(std::string_view early) {
       if (reading_done_ || !on_event(event)) break;
     }
     if (reading_done_) break;
-    const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
-                                deadline_.async_wait(use_tuple));
-    if (woke.index() == 1) continue;  // stop() or fail(): reading_done_ is set
-    const auto [error, n] = std::get<0>(woke);
+    const auto [n, error] = co_await read_some();
+    if (reading_done_) break;  // stop(), fail() or a close frame cancelled the wait
     if (error) {
       if (error == asio::error::eof) {
-        set_reason("eof", false);
+        set_reason(eof_reason(), false);
         reading_done_ = true;
       } else {
         fail(disconnect_reason(error));
