@@ -9,6 +9,7 @@
 #include "core/chat_room.hpp"
 #include "core/nick.hpp"
 #include "core/protocol.hpp"
+#include "core/relay_envelope.hpp"
 #include "core/sanitize.hpp"
 
 namespace dschat {
@@ -170,10 +171,20 @@ void ChatRoom::who_cluster(Member& member, std::string_view arg) {
 }
 
 void ChatRoom::who_is(Member& member, std::string_view name) {
-  const auto holder =
-      check_nick(name) == NickCheck::invalid ? by_name_.end() : by_name_.find(fold_nick(name));
+  const bool nickname = check_nick(name) != NickCheck::invalid;
+  const auto holder = nickname ? by_name_.find(fold_nick(name)) : by_name_.end();
+  std::string remote;
+  if (holder == by_name_.end() && relay_ != nullptr) {
+    // The cluster's view: every server's members, known by their nicknames or as guest-N@NODE.
+    const auto at = name.rfind('@');
+    const bool guest = at != std::string_view::npos && check_nick(name.substr(0, at)) != NickCheck::invalid &&
+                       is_valid_node_name(name.substr(at + 1));
+    if (nickname || guest) remote = relay_->holder(name);
+  }
   if (holder != by_name_.end()) {
     scratch_.assign("* ").append(this->name(holder->second)).append(" is online");
+  } else if (!remote.empty()) {
+    scratch_.assign("* ").append(remote).append(" is online");
   } else {
     const std::string shown = sanitize(name.substr(0, 4 * max_nick_chars));
     scratch_.assign("! ").append(cut_utf8(shown, 4 * max_nick_chars)).append(" is not online");

@@ -46,6 +46,9 @@ class RoomRelay {
   virtual void left(std::uint64_t guest, std::string_view reason) = 0;
   /// /who over every reachable server.
   virtual RelayWho who() const = 0;
+  /// /who NAME: the name of the member of any reachable server, this one included, whose name folds like
+  /// name (a nickname, or guest-N@NODE); empty when nobody's does.
+  virtual std::string holder(std::string_view name) const = 0;
 };
 
 /// The room's clock: time is passed in (ChatRoom::tick), never read.

@@ -94,8 +94,12 @@ void ChatRoom::remote(const RelayEffect& effect) {
       return;
     }
     case Kind::lost:
-      scratch_.assign("* ").append(std::to_string(effect.count)).append(" lines from server ");
-      scratch_.append(effect.node).append(" were lost");
+      // Sequence numbers count every event of a server: a gap cannot tell lines from joins, leaves and
+      // name changes, so the notice does not claim they were all lines.
+      scratch_.assign("* ").append(std::to_string(effect.count));
+      scratch_.append(effect.count == 1 ? " line or membership change from server "
+                                        : " lines or membership changes from server ");
+      scratch_.append(effect.node).append(effect.count == 1 ? " was lost" : " were lost");
       break;
   }
   send_all(make_message(scratch_));

@@ -145,14 +145,22 @@ std::vector<std::string> Relay::take_outbox() {
 }
 
 bool Relay::name_taken(std::string_view name) const {
+  return !holder(name).empty();
+}
+
+std::string Relay::holder(std::string_view name) const {
   const std::string key = fold_nick(name);
-  const auto holds = [&](const Node& node) {
-    return std::any_of(node.members.begin(), node.members.end(),
-                       [&](const auto& member) { return member.second.key == key; });
+  const auto held = [&](const Node& node) -> const Member* {
+    const auto found = std::find_if(node.members.begin(), node.members.end(),
+                                    [&](const auto& member) { return member.second.key == key; });
+    return found == node.members.end() ? nullptr : &found->second;
   };
-  if (holds(self_)) return true;
-  return std::any_of(nodes_.begin(), nodes_.end(),
-                     [&](const auto& node) { return node.second.up && holds(node.second); });
+  if (const Member* member = held(self_)) return member->name;
+  for (const auto& [node_name, node] : nodes_) {
+    if (!node.up) continue;
+    if (const Member* member = held(node)) return member->name;
+  }
+  return {};
 }
 
 std::string Relay::local_name(std::uint64_t id) const {

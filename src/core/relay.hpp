@@ -130,6 +130,10 @@ class Relay {
   /// True when a name folding like name is held by a member anywhere in the view.
   bool name_taken(std::string_view name) const;
 
+  /// The name of the member, on this node or a reachable one, whose name folds like name (valid UTF-8: a
+  /// nickname, or guest-N@NODE); empty when nobody's does.
+  std::string holder(std::string_view name) const;
+
   /// The current name of a local member, empty when unknown.
   std::string local_name(std::uint64_t id) const;
 

@@ -42,6 +42,7 @@ struct TestRelay : dschat::RoomRelay {
   bool claim(std::uint64_t guest, std::string_view name) override { return relay.nick(guest, name, now); }
   void left(std::uint64_t guest, std::string_view reason) override { relay.leave(guest, reason, now); }
   RelayWho who() const override { return relay.who(); }
+  std::string holder(std::string_view name) const override { return relay.holder(name); }
 };
 
 /// Two servers, a and b, each a room with its relay; carry() delivers what each published to the other.
@@ -167,4 +168,57 @@ TEST_CASE("ChatRoom with a relay: the loser of a name collision is renamed back"
   CHECK(pair.a.peer(0).last() == "* alice is now guest-1@b");
   CHECK(pair.b.room.name(pair.b.id(0)) == "guest-1@b");
   CHECK(pair.a.room.name(pair.a.id(0)) == "alice");
+}
+
+TEST_CASE("ChatRoom with a relay: /who NAME finds members of every reachable server") {
+  Pair pair;
+  pair.a.join();
+  pair.b.join();
+  pair.b.join();
+  pair.a.room.on_line(pair.a.id(0), "x");
+  pair.b.room.on_line(pair.b.id(0), "x");
+  pair.b.room.on_line(pair.b.id(1), "x");
+  pair.b.room.on_line(pair.b.id(0), "/nick Bob");
+  pair.carry();
+  const auto who = [&](std::string_view name) {
+    pair.a.room.on_line(pair.a.id(0), "/who " + std::string(name));
+    return pair.a.peer(0).last();
+  };
+  CHECK(who("bob") == "* Bob is online");  // folded like a local name
+  CHECK(who("guest-2@b") == "* guest-2@b is online");
+  CHECK(who("guest-1@a") == "* guest-1@a is online");
+  CHECK(who("guest-1") == "* guest-1@a is online");        // a local guest, by its number as before
+  CHECK(who("guest-1@b") == "! guest-1@b is not online");  // renamed to Bob
+  CHECK(who("carol") == "! carol is not online");
+  CHECK(who("guest-2@B") == "! guest-2@B is not online");  // not a node name
+  // Once b is silent for 3.5 heartbeats its members are no longer online.
+  std::vector<RelayEffect> effects;
+  pair.now += 800ms;
+  pair.relay_a.relay.tick(pair.now, effects);
+  for (const auto& effect : effects)
+    pair.a.room.remote(effect);
+  CHECK(who("bob") == "! bob is not online");
+  CHECK(who("guest-2@b") == "! guest-2@b is not online");
+}
+
+TEST_CASE("ChatRoom with a relay: events missing by their numbers are reported, not called lines") {
+  Pair pair;
+  pair.a.join();
+  pair.b.join();
+  pair.a.room.on_line(pair.a.id(0), "first");
+  pair.carry();
+  pair.b.clear_all();
+  pair.a.join();  // a join and a line b never gets
+  pair.a.room.on_line(pair.a.id(1), "lost");
+  pair.relay_a.relay.take_outbox();
+  pair.a.room.on_line(pair.a.id(0), "after");
+  pair.carry();
+  CHECK(pair.b.peer(0).texts().at(0) == "* 2 lines or membership changes from server a were lost");
+  CHECK(pair.b.peer(0).texts().at(1) == "<guest-1@a> after");
+  pair.b.clear_all();
+  pair.a.room.on_line(pair.a.id(0), "gone");
+  pair.relay_a.relay.take_outbox();
+  pair.a.room.on_line(pair.a.id(0), "again");
+  pair.carry();
+  CHECK(pair.b.peer(0).texts().at(0) == "* 1 line or membership change from server a was lost");
 }

@@ -2,104 +2,14 @@
 test starts on a free loopback port (docs/cluster.md). Heartbeats are 200 ms, so a dead server is found
 within 0.7 s and every test takes seconds."""
 
-import glob
-import json
-import os
 import re
-import shutil
 import signal
-import tempfile
 import time
 
 from chat_helpers import WELCOME, async_server, lines_until, wait_log
-from harness import LineSocket, Proc, Skip, assert_silent, assert_timing, run, run_tests
-
-HEARTBEAT = 0.2
-ROOM = "lobby"
-WHO = re.compile(rb"^\* (\d+) online \((\d+) here\): (.*)$")
-
-
-def nats_server():
-    path = shutil.which("nats-server") or "/usr/sbin/nats-server"
-    if not os.access(path, os.X_OK):
-        raise Skip("nats-server is not installed (Debian package nats-server)")
-    return path
-
-
-def start_broker(port=None):
-    """Starts nats-server on 127.0.0.1 (a free port, or port); returns (proc, port) once it listens."""
-    directory = tempfile.mkdtemp(prefix="dschat-nats-")
-    args = [nats_server(), "-a", "127.0.0.1", "-p", str(port or -1), "--ports_file_dir", directory]
-    proc = Proc(args)  # not a dschat server: the teardown ends it by pid with SIGKILL
-    deadline = time.monotonic() + 10
-    while True:
-        files = glob.glob(os.path.join(directory, "nats-server_*.ports"))
-        if files:
-            try:
-                with open(files[0], encoding="utf-8") as ports:
-                    url = json.load(ports)["nats"][0]
-                break
-            except (ValueError, KeyError, IndexError):
-                pass  # written but not complete yet
-        assert proc.popen.poll() is None, proc.err
-        assert time.monotonic() < deadline, f"nats-server wrote no ports file; stderr={proc.err!r}"
-        proc.pump(0.02)
-    return proc, int(url.rsplit(":", 1)[1])
-
-
-def start_node(broker_port, node, *flags):
-    """Starts a dschat server in the room as node; returns (proc, port) once it is connected to the broker."""
-    proc, port = async_server("--relay", f"nats://127.0.0.1:{broker_port}/{ROOM}", "--node", node,
-                              "--relay-heartbeat", f"{int(HEARTBEAT * 1000)}ms", *flags)
-    wait_log(proc, f"relay: connected to nats://127.0.0.1:{broker_port} \\(room {ROOM}, node {node}\\)")
-    return proc, port
-
-
-def member(port):
-    """A chat client that has said something (so it is announced at once); returns (client, name)."""
-    client = LineSocket(port)
-    match = WELCOME.match(client.line())
-    assert match
-    client.send("/help\n")  # speaking announces a newcomer without the second's wait
-    client.line()
-    return client, match.group(1).decode()
-
-
-def who_until(client, total, timeout=10):
-    """Asks /who until it counts total members; returns the names it lists."""
-    deadline = time.monotonic() + timeout
-    while True:
-        client.send("/who\n")
-        line = client.line()
-        while not line.startswith(b"* ") or b" online (" not in line:
-            line = client.line()  # notices of others joining may come first
-        match = WHO.match(line)
-        assert match, line
-        if int(match.group(1)) == total:
-            return match.group(3).decode().split(", ")
-        assert time.monotonic() < deadline, f"/who never counted {total}: {line!r}"
-        time.sleep(0.05)
-
-
-def next_line(client, prefix, timeout=10):
-    """Skips lines until one that starts with prefix; returns it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        line = client.line(timeout=max(0.01, deadline - time.monotonic()))
-        if line.startswith(prefix):
-            return line
-
-
-def cluster(nodes):
-    """A broker and one server per node name, each with one member; waits until every /who lists all."""
-    broker, broker_port = start_broker()
-    servers = {}
-    for node in nodes:
-        servers[node] = start_node(broker_port, node)
-    clients = {node: member(port)[0] for node, (proc, port) in servers.items()}
-    for client in clients.values():
-        who_until(client, len(nodes))
-    return broker, broker_port, servers, clients
+from cluster_helpers import (HEARTBEAT, ROOM, cluster, lines_seen, member, next_line, start_broker, views_until,
+                             who_until)
+from harness import LineSocket, assert_silent, assert_timing, run, run_tests
 
 
 def test_relay_flags_are_checked():
@@ -165,6 +75,38 @@ def test_chat_crosses_servers_once_in_order_without_echo():
     late = LineSocket(servers["b"][1])
     match = WELCOME.match(late.line())
     assert match and match.group(2) == b"4", match
+
+
+def test_one_name_granted_on_two_servers_at_once_stays_with_one():
+    broker, _, _, clients = cluster(["a", "b", "c"])
+    a, b, c = clients["a"], clients["b"], clients["c"]
+    # Both servers grant alice before either hears of the other's claim: the broker holds both claims
+    # (for milliseconds, far inside the ping deadline) so that the two are concurrent in every run.
+    broker.signal(signal.SIGSTOP)
+    try:
+        a.send("/nick alice\n")
+        b.send("/nick alice\n")
+        assert next_line(a, b"* guest-1@a") == b"* guest-1@a is now alice"
+        assert next_line(b, b"* guest-1@b") == b"* guest-1@b is now alice"
+    finally:
+        broker.signal(signal.SIGCONT)
+    # The earlier claim (clock, then node name) keeps alice everywhere; the other member is renamed back.
+    taken = {node: next_line(client, b"* alice ") for node, client in (("a", a), ("b", b))}
+    losers = [node for node, line in taken.items() if b" is taken on server " in line]
+    assert len(losers) == 1, taken
+    loser = losers[0]
+    winner = "b" if loser == "a" else "a"
+    assert taken[loser] == f"* alice is taken on server {winner} \u2014 you are guest-1@{loser} again".encode()
+    assert taken[winner] == f"* alice is now guest-1@{loser}".encode()
+    seen = lines_seen(c, b"* guest-1@a is now alice", b"* guest-1@b is now alice", b"* alice is now guest-1@")
+    assert seen[-1] == f"* alice is now guest-1@{loser}".encode(), seen
+    views_until([a, b, c], ["alice", f"guest-1@{loser}", "guest-1@c"])
+    # /who NAME answers from the cluster's view: members of the other servers are online.
+    for query, answer in [("ALICE", "* alice is online"), (f"guest-1@{loser}", f"* guest-1@{loser} is online"),
+                          (f"guest-1@{winner}", f"! guest-1@{winner} is not online"),
+                          ("guest-1@c", "* guest-1@c is online"), ("bob", "! bob is not online")]:
+        c.send(f"/who {query}\n")
+        assert next_line(c, answer[:2].encode()) == answer.encode(), query
 
 
 def test_kill_9_leaves_in_one_notice_within_three_and_a_half_heartbeats():

@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import traceback
 
@@ -160,6 +161,98 @@ class Proc:
         if not problems:
             return ""
         return f"server {self.args} (pid {self.pid}): {'; '.join(problems)}; stderr tail={self.err[-3000:]!r}"
+
+
+class TcpProxy:
+    """A TCP proxy from a free loopback port to 127.0.0.1:target_port, for partitions. pause() stops
+    forwarding both ways (connections stay open and new ones are accepted, but no byte passes: a network
+    that holds its packets); resume() forwards again, what was held included; cut() closes both sides of
+    every connection so far (what was held is dropped). The teardown closes it (it is in the started list)."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0  # accepted so far
+        self._cond = threading.Condition()
+        self._paused = False
+        self._pairs = []  # [client, upstream, cut]
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+        _started.append(self)
+
+    def pause(self):
+        with self._cond:
+            self._paused = True
+
+    def resume(self):
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+
+    def cut(self):
+        with self._cond:
+            pairs, self._pairs = self._pairs, []
+            for pair in pairs:
+                pair[2] = True
+            self._cond.notify_all()
+        for client, upstream, _ in pairs:
+            for sock in (client, upstream):
+                _shut(sock)
+
+    def finish(self):
+        """Closes the listener and every connection, and waits for the threads; never a problem to report."""
+        _shut(self.listener)
+        self.cut()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        return ""
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed by finish()
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
+            except OSError:
+                client.close()  # the target is down: so is the way through
+                continue
+            upstream.settimeout(None)
+            pair = [client, upstream, False]
+            with self._cond:
+                self._pairs.append(pair)
+                self.connections += 1
+            for source, sink in ((client, upstream), (upstream, client)):
+                thread = threading.Thread(target=self._pump, args=(pair, source, sink), daemon=True)
+                self._threads.append(thread)
+                thread.start()
+
+    def _pump(self, pair, source, sink):
+        try:
+            while data := source.recv(65536):
+                with self._cond:
+                    self._cond.wait_for(lambda: not self._paused or pair[2])
+                    if pair[2]:
+                        return
+                sink.sendall(data)
+        except OSError:
+            pass  # one side is gone: so is the other
+        finally:
+            for sock in (source, sink):
+                _shut(sock)
+
+
+def _shut(sock):
+    """Shuts sock down both ways (waking a thread blocked on it) and closes it."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # not connected, or already shut
+    sock.close()
 
 
 def sanitizer_reports(err):

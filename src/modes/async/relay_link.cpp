@@ -435,4 +435,8 @@ RelayWho RelayLink::who() const {
   return relay_.who();
 }
 
+std::string RelayLink::holder(std::string_view name) const {
+  return relay_.holder(name);
+}
+
 }  // namespace dschat::async

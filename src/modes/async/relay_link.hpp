@@ -43,6 +43,7 @@ class RelayLink final : public RoomRelay {
   bool claim(std::uint64_t guest, std::string_view name) override;
   void left(std::uint64_t guest, std::string_view reason) override;
   RelayWho who() const override;
+  std::string holder(std::string_view name) const override;
 
  private:
   struct Queued {
