@@ -75,6 +75,9 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   }
 
  private:
+  template <class AnySession, class End>
+  friend void take_admission_line(AnySession& session, std::string_view line, End end);
+
   // HTTP (web_session.cpp)
   Awaitable<void> run();
   /// Reads the request head within the handshake deadline; false when the connection ended first.
