@@ -6,22 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "all_tokens.hpp"
+
 using dschat::bench::append_message;
 using dschat::bench::find_token;
 using dschat::bench::max_token_size;
 using dschat::bench::Token;
+using dschat::test::all_tokens;
 
 namespace {
-
-std::vector<Token> all_tokens(std::string_view text) {
-  std::vector<Token> found;
-  std::size_t pos = 0;
-  Token token;
-  while (find_token(text, pos, token))
-    found.push_back(token);
-  CHECK(pos == text.size());
-  return found;
-}
 
 std::string line_of(const Token& token, std::size_t payload) {
   std::string out;

@@ -3,20 +3,15 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
+
+#include "all_tokens.hpp"
 
 namespace dschat::bench {
 
 namespace {
 
-/// What find_token() finds in text, line by line: the receiving side of every framing.
-std::vector<Token> tokens_in(std::string_view text) {
-  std::vector<Token> found;
-  std::size_t pos = 0;
-  Token token;
-  while (find_token(text, pos, token))
-    found.push_back(token);
-  return found;
-}
+using dschat::test::all_tokens;
 
 const Token token{'b', 3, 7, 123456789};
 
@@ -29,7 +24,7 @@ TEST_CASE("line servers get the payload and LF, nothing before it") {
   wire.append(out, 3, token, 40);
   CHECK(out.size() == 41);
   CHECK(out.back() == '\n');
-  CHECK(tokens_in(out) == std::vector{token});
+  CHECK(all_tokens(out) == std::vector{token});
   CHECK(wire.joined_marker().empty());
   CHECK(wire.server_ping().empty());
 }
@@ -41,7 +36,7 @@ TEST_CASE("NATS: one subject without echo for broadcast, one per client with ech
   std::string out;
   broadcast.append(out, 3, token, 40);
   CHECK(out == "PUB dschat.bench 40\r\n" + out.substr(21, 40) + "\r\n");
-  CHECK(tokens_in(out) == std::vector{token});
+  CHECK(all_tokens(out) == std::vector{token});
 
   const Wire echo{BenchProto::nats, Fanout::self};
   CHECK(echo.greeting(4).starts_with("CONNECT {\"verbose\":false,\"pedantic\":false,\"echo\":true,"));
@@ -63,7 +58,7 @@ TEST_CASE("Redis: RESP3, PUBLISH to one channel or ECHO, as bulk strings") {
   CHECK(out.starts_with("*3\r\n$7\r\nPUBLISH\r\n$12\r\ndschat.bench\r\n$40\r\n"));
   CHECK(out.ends_with("\r\n"));
   CHECK(out.size() == 41 + 40 + 2);  // the header above, the payload, CRLF
-  CHECK(tokens_in(out) == std::vector{token});
+  CHECK(all_tokens(out) == std::vector{token});
 
   const Wire echo{BenchProto::redis, Fanout::self};
   CHECK_FALSE(echo.hears_itself());

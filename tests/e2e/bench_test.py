@@ -20,7 +20,8 @@ from harness import Proc, Skip, dschat, free_port, run, run_tests, start_server
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 PEERS = os.path.join(ROOT, "bench", "peers")  # the Python reference servers
-SMALL = ("--clients", 5, "--duration", 1.5, "--warmup", 0.3)
+# A short flat-out run still carries thousands of lines, enough for every check of check_clean_load.
+SMALL = ("--clients", 5, "--duration", 0.5, "--warmup", 0.1)
 
 
 def bench(*args, timeout=60):
@@ -187,15 +188,17 @@ def test_the_floor_servers_relay_and_echo_every_line():
 
 
 def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
-    # scripts/bench-compare end to end, kept short: one quick case, two runs, dschat's async chat server, the
-    # floor built beside it and the NATS broker (measured with --proto nats), taking turns within each run.
+    # scripts/bench-compare end to end, kept short: one quick case measured for half a second, two runs,
+    # dschat's async chat server, the floor built beside it and the NATS broker (measured with --proto nats),
+    # taking turns within each run.
     if shutil.which("nats-server") is None:
         raise Skip("nats-server not installed")
     script = os.path.join(ROOT, "scripts", "bench-compare")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "benchmarks.md")
         result = subprocess.run(
-            [sys.executable, script, "--quick", "--runs", "2", "--only", "^broadcast-10$", "--servers",
+            [sys.executable, script, "--quick", "--runs", "2", "--duration", "0.5", "--only", "^broadcast-10$",
+             "--servers",
              "^(dschat async|floor.*|NATS)$", "--dschat", harness.DSCHAT, "--out", out, "--no-pin"],
             capture_output=True, timeout=180)
         assert result.returncode == 0, (result.stdout[-2000:], result.stderr[-2000:])
@@ -206,7 +209,7 @@ def test_bench_compare_quick_writes_its_report_with_the_servers_taking_turns():
             report = f.read()
         assert "broadcast, 10 clients all sending flat out" in report, report
         assert "dschat async" in report and "NATS" in report, report
-        assert "scripts/bench-compare --quick --runs 2" in report, report
+        assert "scripts/bench-compare --quick --runs 2 --duration 0.5" in report, report
         with open(os.path.splitext(out)[0] + ".json", encoding="utf-8") as f:
             saved = json.load(f)
     names = sorted(entry["server"]["name"] for entry in saved["results"])
@@ -357,8 +360,8 @@ def test_server_killed_mid_run_is_reported():
 
 def test_stalled_server_is_bounded_by_drain_and_reports_loss():
     server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0, "-v")
-    load = dschat("bench", "broadcast", "--port", port, "--clients", 3, "--rate", 300, "--duration", 3,
-                  "--warmup", 0, "--drain", 1)
+    load = dschat("bench", "broadcast", "--port", port, "--clients", 3, "--rate", 300, "--duration", 2,
+                  "--warmup", 0, "--drain", 0.5)
     server.wait_output(r"#b:\d+:\d+:", stream="err", timeout=20)
     server.signal(signal.SIGSTOP)
     try:

@@ -2,7 +2,7 @@
 plain line and exit 2; flags that mean nothing for a mode are refused; each alias's --help shows only its
 own mode's defaults."""
 
-from harness import run, run_tests, start_server
+from harness import run, run_concurrently, run_tests, start_server
 
 
 def refused(*args):
@@ -13,6 +13,16 @@ def refused(*args):
     lines = result.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("dschat: "), (args, lines)
     return lines[0]
+
+
+def refused_each(cases, check=lambda args, line: None):
+    """refused(*args) for each args of cases, a few at a time, then check(args, line) on its line; returns
+    the lines in the order of cases. A failure names its case (run_concurrently)."""
+    def one(args):
+        line = refused(*args)
+        check(args, line)
+        return line
+    return run_concurrently(one, cases)
 
 
 def test_numeric_flags_refuse_nan_infinity_and_out_of_range():
@@ -26,11 +36,14 @@ def test_numeric_flags_refuse_nan_infinity_and_out_of_range():
         ("bench", "broadcast", "--port", "1", "--drain"),
         ("bench", "broadcast", "--port", "1", "--connect-rate"),
     ]
-    for prefix in cases:
-        for value in ("nan", "NaN", "inf", "-inf", "infinity", "-1", "1e400", "abc", ""):
-            line = refused(*prefix, value)
-            assert prefix[-1] in line, line
-            assert "Value" not in line and "UINT" not in line and "FLOAT" not in line, line
+
+    def plain_and_naming_the_flag(args, line):
+        assert args[-2] in line, line
+        assert "Value" not in line and "UINT" not in line and "FLOAT" not in line, line
+
+    refused_each([(*prefix, value) for prefix in cases
+                  for value in ("nan", "NaN", "inf", "-inf", "infinity", "-1", "1e400", "abc", "")],
+                 plain_and_naming_the_flag)
 
 
 def test_integer_flags_refuse_negatives_fractions_and_junk():
@@ -52,22 +65,24 @@ def test_integer_flags_refuse_negatives_fractions_and_junk():
         ("bench", "echo", "--port", "1", "--payload"),
         ("bench", "echo", "--port", "1", "--server-pid"),
     ]
-    for prefix in cases:
-        for value in ("-1", "1.5", "nan", "inf", "abc", "99999999999999999999999"):
-            line = refused(*prefix, value)
-            assert prefix[-1] in line, line
-            assert "Value" not in line and "UINT" not in line and "could not be converted" not in line, line
+
+    def plain_and_naming_the_flag(args, line):
+        assert args[-2] in line, line
+        assert "Value" not in line and "UINT" not in line and "could not be converted" not in line, line
+
+    refused_each([(*prefix, value) for prefix in cases
+                  for value in ("-1", "1.5", "nan", "inf", "abc", "99999999999999999999999")],
+                 plain_and_naming_the_flag)
 
 
 def test_errors_speak_plainly():
-    line = refused("serve", "--port", "70000")
-    assert line == "dschat: --port expects a TCP port from 0 to 65535, got '70000' (see dschat serve --help)", line
-    line = refused("threads-demo", "--max-sleep", "nan")
-    assert line == ("dschat: --max-sleep expects a number of seconds from 0 to 3600, got 'nan' "
-                    "(see dschat threads-demo --help)"), line
-    line = refused("threads-demo", "--seed", "-1")
-    assert "--seed expects a whole number from 0 to 18446744073709551615, got '-1'" in line, line
-    assert refused("bench", "echo") == "dschat: --port is required (see dschat bench --help)"
+    port, sleep, seed, required = refused_each([("serve", "--port", "70000"), ("threads-demo", "--max-sleep", "nan"),
+                                                ("threads-demo", "--seed", "-1"), ("bench", "echo")])
+    assert port == "dschat: --port expects a TCP port from 0 to 65535, got '70000' (see dschat serve --help)", port
+    assert sleep == ("dschat: --max-sleep expects a number of seconds from 0 to 3600, got 'nan' "
+                     "(see dschat threads-demo --help)"), sleep
+    assert "--seed expects a whole number from 0 to 18446744073709551615, got '-1'" in seed, seed
+    assert required == "dschat: --port is required (see dschat bench --help)", required
 
 
 def test_a_repeated_flag_takes_its_last_value():
@@ -77,7 +92,7 @@ def test_a_repeated_flag_takes_its_last_value():
 
 
 def test_flags_that_mean_nothing_for_the_mode_are_refused():
-    for args, flag in [
+    cases = [
         (("serve", "--mode", "once", "--raw"), "--raw"),
         (("serve", "--mode", "once", "--rate", "5"), "--rate"),
         (("serve", "--mode", "once", "--burst", "5"), "--burst"),
@@ -91,12 +106,13 @@ def test_flags_that_mean_nothing_for_the_mode_are_refused():
         (("serve", "--mode", "once", "--big-room", "5"), "--big-room"),
         (("serve", "--mode", "threaded", "--big-room", "5"), "--big-room"),
         (("serve", "--mode", "async", "--service", "echo", "--big-room", "5"), "--big-room"),
-    ]:
-        line = refused(*args, "--port", "0")
-        assert flag in line, (args, line)
-    line = refused("serve", "--mode", "once", "--raw", "--port", "0")
+    ]
+    lines = dict(zip((args for args, _ in cases), refused_each([(*args, "--port", "0") for args, _ in cases])))
+    for args, flag in cases:
+        assert flag in lines[args], (args, lines[args])
+    line = lines["serve", "--mode", "once", "--raw"]
     assert line == "dschat: --raw means nothing for --mode once: it serves echo only (see dschat serve --help)", line
-    line = refused("serve", "--mode", "async", "--service", "echo", "--raw", "--port", "0")
+    line = lines["serve", "--mode", "async", "--service", "echo", "--raw"]
     assert line == "dschat: --raw applies to the chat service only (see dschat serve --help)", line
     # The same flags where they mean something start a server.
     for args in (("serve", "--mode", "async", "--raw"), ("threaded-server", "--service", "chat", "--raw")):
@@ -104,24 +120,27 @@ def test_flags_that_mean_nothing_for_the_mode_are_refused():
 
 
 def test_bench_idle_refuses_the_load_flags():
-    for flag, value in (("--rate", "10"), ("--senders", "1"), ("--window", "4"), ("--payload", "100"),
-                        ("--stuck", "1"), ("--warmup", "1"), ("--drain", "1")):
-        line = refused("bench", "idle", "--port", "1", flag, value)
+    def names_the_flag(args, line):
+        flag = args[-2]
         assert line == (f"dschat: {flag} means nothing for bench idle: it only opens and holds connections "
                         "(see dschat bench --help)"), line
 
+    refused_each([("bench", "idle", "--port", "1", flag, value)
+                  for flag, value in (("--rate", "10"), ("--senders", "1"), ("--window", "4"), ("--payload", "100"),
+                                      ("--stuck", "1"), ("--warmup", "1"), ("--drain", "1"))],
+                 names_the_flag)
+
 
 def test_alias_help_shows_only_its_own_mode():
-    once = run("echo-once", "--help").stdout.decode()
+    once, threaded, asynchronous, serve = run_concurrently(
+        lambda command: run(command, "--help").stdout.decode(),
+        ("echo-once", "threaded-server", "async-server", "serve"))
     assert "8080" in once and "8888" not in once and "async" not in once, once
     assert "--raw" not in once and "--rate" not in once, once
-    threaded = run("threaded-server", "--help").stdout.decode()
     assert "=8080" in threaded and "8888" not in threaded and "async" not in threaded, threaded
     assert "=echo" in threaded, threaded
-    asynchronous = run("async-server", "--help").stdout.decode()
     assert "=8888" in asynchronous and "8080" not in asynchronous and "threaded" not in asynchronous, asynchronous
     assert "=chat" in asynchronous, asynchronous
-    serve = run("serve", "--help").stdout.decode()
     assert "8080" in serve and "8888" in serve, serve
 
 

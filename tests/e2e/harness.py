@@ -5,6 +5,7 @@ After every test run_tests ends what the test started: a server (a `dschat serve
 or any process started with check=True) still running gets SIGTERM and must exit 0; every server's stderr
 must be free of sanitizer reports. A test that kills a server on purpose says so with Proc.kill()."""
 
+import concurrent.futures
 import os
 import re
 import selectors
@@ -283,6 +284,21 @@ def start_server(*args):
 def run(*args, input=None, timeout=20):
     """Runs dschat to completion; returns CompletedProcess with bytes output."""
     return subprocess.run([DSCHAT, *map(str, args)], input=input, capture_output=True, timeout=timeout)
+
+
+def run_concurrently(check, cases, workers=None):
+    """check(case) for every case, a few at a time (for independent runs of dschat to completion, such as
+    run()): returns the results in the order of cases. Every case runs; then one AssertionError names each
+    case whose check raised, with what it raised."""
+    cases = list(cases)
+    workers = workers or min(8, 2 * (os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(check, case) for case in cases]
+    failures = [f"{case!r}: {type(future.exception()).__name__}: {future.exception()}"
+                for case, future in zip(cases, futures) if future.exception() is not None]
+    if failures:
+        raise AssertionError(f"{len(failures)} of {len(cases)} cases failed:\n" + "\n".join(failures))
+    return [future.result() for future in futures]
 
 
 def connect(port, host="127.0.0.1", timeout=10, rcvbuf=None):

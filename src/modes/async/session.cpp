@@ -72,25 +72,7 @@ void Session::tell(std::string_view text) {
 }
 
 void Session::on_admission_line(std::string_view line) {
-  const AdmissionStep step = admission_->on_line(line);
-  switch (step.action) {
-    case AdmissionStep::Action::none:
-      break;
-    case AdmissionStep::Action::reply:
-      tell(step.text);
-      break;
-    case AdmissionStep::Action::admit:
-      join_room();
-      context_.log.logger().info("{} gave the room password: joined as {}", stats_.peer, stats_.name);
-      break;
-    case AdmissionStep::Action::refuse:
-      tell(step.text);
-      end_reading("wrong password");
-      break;
-    case AdmissionStep::Action::quit:
-      end_reading("quit");
-      break;
-  }
+  take_admission_line(*this, line, [this](std::string_view reason, bool) { end_reading(reason); });
 }
 
 void Session::expire_admission(Clock::time_point now) {

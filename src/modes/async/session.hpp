@@ -80,6 +80,9 @@ class Session final : public ChatPeer, public std::enable_shared_from_this<Sessi
   }
 
  private:
+  template <class AnySession, class End>
+  friend void take_admission_line(AnySession& session, std::string_view line, End end);
+
   enum class ReadState { drained, done };
 
   // Lifecycle (session.cpp)

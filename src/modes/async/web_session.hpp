@@ -80,6 +80,9 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   }
 
  private:
+  template <class AnySession, class End>
+  friend void take_admission_line(AnySession& session, std::string_view line, End end);
+
   /// What read_some() read: bytes into buffer_, or an error (eof at the end of the stream).
   struct ReadResult {
     std::size_t bytes = 0;

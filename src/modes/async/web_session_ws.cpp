@@ -167,27 +167,14 @@ void WebSession::tell(std::string_view text) {
 }
 
 bool WebSession::on_admission_line(std::string_view line) {
-  const AdmissionStep step = admission_->on_line(line);
-  switch (step.action) {
-    case AdmissionStep::Action::none:
-      break;
-    case AdmissionStep::Action::reply:
-      tell(step.text);
-      break;
-    case AdmissionStep::Action::admit:
-      join_room();
-      context_.log.logger().info("{} gave the room password: joined as {}", stats_.peer, stats_.name);
-      break;
-    case AdmissionStep::Action::refuse:
-      tell(step.text);
-      set_reason("wrong password", false);
-      send_close(ws_close::policy_violation, "wrong password");
-      break;
-    case AdmissionStep::Action::quit:
-      set_reason("quit", false);
+  take_admission_line(*this, line, [this](std::string_view reason, bool refused) {
+    set_reason(reason, false);
+    if (refused) {
+      send_close(ws_close::policy_violation, reason);
+    } else {
       send_close(ws_close::normal, {});
-      break;
-  }
+    }
+  });
   return !reading_done_;
 }
 

@@ -48,6 +48,20 @@ inline std::error_code tls_end(const TlsEngine& engine) {
   return engine.state() == TlsState::failed ? tls_failed() : std::error_code(asio::error::eof);
 }
 
+/// Hands engine what one read of the socket gave: n bytes of buffer, or the end of the stream (error eof),
+/// then feeds on_chunk the plaintext it can now decrypt (drain_plaintext). Any other read error is the
+/// caller's to handle first. Returns false when the session ended.
+template <class OnChunk>
+bool feed_read(TlsEngine& engine, const std::error_code& error, std::span<const char> buffer, std::size_t n,
+               std::span<char> plain, OnChunk& on_chunk) {
+  if (error == asio::error::eof) {
+    engine.feed_eof();
+  } else {
+    engine.feed_ciphertext(std::string_view(buffer.data(), n));
+  }
+  return drain_plaintext(engine, plain, on_chunk);
+}
+
 /// read_stream (chunk_reader.hpp) through engine: ciphertext into the connection's own buffer, plaintext
 /// chunks through plain (shared: a chunk is handed out before anything else runs). Whenever reading made
 /// ciphertext to send (an alert, a key update), co_awaits flush(), which returns the write's error.
@@ -61,14 +75,8 @@ asio::awaitable<std::error_code> read_tls_stream(asio::ip::tcp::socket& socket, 
     std::error_code error;
     const std::size_t n = co_await socket.async_read_some(asio::buffer(buffer.data(), buffer.size()),
                                                           asio::redirect_error(asio::use_awaitable, error));
-    if (error == asio::error::eof) {
-      engine.feed_eof();
-    } else if (error) {
-      co_return error;
-    } else {
-      engine.feed_ciphertext(std::string_view(buffer.data(), n));
-    }
-    const bool open = drain_plaintext(engine, plain, on_chunk);
+    if (error && error != asio::error::eof) co_return error;
+    const bool open = feed_read(engine, error, buffer, n, plain, on_chunk);
     if (engine.wants_write()) {
       if (const auto write_error = co_await flush(); write_error && open) co_return write_error;
     }
@@ -91,14 +99,8 @@ asio::awaitable<std::error_code> read_tls_chunks(asio::ip::tcp::socket& socket, 
     for (int reads = 1; open; ++reads) {
       const std::size_t n = socket.read_some(asio::buffer(buffer.data(), buffer.size()), error);
       if (error == asio::error::would_block || error == asio::error::try_again) break;
-      if (error == asio::error::eof) {
-        engine.feed_eof();
-      } else if (error) {
-        co_return error;
-      } else {
-        engine.feed_ciphertext(std::string_view(buffer.data(), n));
-      }
-      open = drain_plaintext(engine, plain, on_chunk);
+      if (error && error != asio::error::eof) co_return error;
+      open = feed_read(engine, error, buffer, n, plain, on_chunk);
       if (error || n < buffer.size()) break;
       if (reads % 16 == 0) co_await asio::post(asio::use_awaitable);  // let other clients run too
     }
