@@ -673,10 +673,13 @@ void add_bench(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"line", "nats", "redis"}))
       ->default_str("line");
   bench->add_option("--host", options->host, "Server address")->capture_default_str();
-  bench->add_option("--port", options->port, "Server port")
-      ->required()
+  bench->add_option("--port", options->port, "Server port (or --connect)")
       ->check(whole(1, 65535, "a TCP port"))
       ->default_str("");
+  auto connect = std::make_shared<std::string>();
+  bench->add_option("--connect", *connect,
+                    "Several servers instead of --host/--port: HOST:PORT,HOST:PORT,... (clients spread round "
+                    "robin; broadcast reports same- and cross-server latency apart)");
   bench->add_option("--clients", options->clients, "Connections")
       ->check(whole(std::size_t{1}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
@@ -719,7 +722,16 @@ void add_bench(CLI::App& app, Runner& run) {
       ->check(finite(0, 1e7, "a number of connections per second"))
       ->capture_default_str();
   add_tls_client_flags(*bench, options->tls);
-  bench->callback([&run, options, bench] {
+  bench->callback([&run, options, bench, connect] {
+    const bool has_connect = bench->count("--connect") > 0;
+    if (has_connect && (bench->count("--port") > 0 || bench->count("--host") > 0)) {
+      throw UsageError(
+          "--connect replaces --host and --port: give one or the other (see dschat bench --help)");
+    }
+    if (!has_connect && bench->count("--port") == 0) {
+      throw UsageError("--port is required (see dschat bench --help)");
+    }
+    if (has_connect) options->servers = bench::parse_server_list(*connect);
     if (options->scenario == BenchScenario::idle) {
       // idle opens connections and holds them: it sends nothing, so the load flags mean nothing there.
       for (const char* flag :

@@ -90,3 +90,29 @@ TEST_CASE("DeliveryTracker before begin_measurement measures nothing") {
   CHECK(tracker.counts().received == 1);
   CHECK(tracker.in_flight(0) == 0);
 }
+
+TEST_CASE("DeliveryTracker with several servers: same-server and cross-server latencies apart") {
+  // 6 clients round robin over 3 servers: clients 0 and 3 on server 0, 1 and 4 on 1, 2 and 5 on 2.
+  DeliveryTracker tracker(6, 2, Fanout::others, 3);
+  CHECK(tracker.server_of(0) == 0);
+  CHECK(tracker.server_of(3) == 0);
+  CHECK(tracker.server_of(4) == 1);
+  tracker.begin_measurement(0);
+  tracker.on_sent(0, 100);
+  for (std::size_t receiver = 1; receiver < 6; ++receiver)
+    tracker.on_received(receiver, load(0, 0, 100), 100 + 1000 * receiver);
+  CHECK(tracker.latency().count() == 5);
+  CHECK(tracker.same_server_latency().count() == 1);  // client 3 only
+  CHECK(tracker.same_server_latency().max() == 3000);
+  CHECK(tracker.cross_server_latency().count() == 4);
+  CHECK(tracker.cross_server_latency().min() == 1000);
+
+  // One server: no split.
+  DeliveryTracker single(3, 1, Fanout::others);
+  single.begin_measurement(0);
+  single.on_sent(0, 10);
+  single.on_received(1, load(0, 0, 10), 20);
+  CHECK(single.latency().count() == 1);
+  CHECK(single.same_server_latency().count() == 0);
+  CHECK(single.cross_server_latency().count() == 0);
+}

@@ -89,6 +89,30 @@ TEST_CASE("format_json holds every field, escaped") {
   CHECK(failed_json.find("\"error\": \"connection lost\\u000a\"") != std::string::npos);
 }
 
+TEST_CASE("several servers: same- and cross-server latency in the summary and the JSON") {
+  BenchResult r = broadcast_result();
+  CHECK(format_summary(r).find("same-server") == std::string::npos);
+  CHECK(format_json(r).find(
+            "\"servers\": 1, \"same_server_latency_ns\": null, \"cross_server_latency_ns\": null") !=
+        std::string::npos);
+  r.target = "127.0.0.1:5555,127.0.0.1:5556";
+  r.servers = 2;
+  Histogram same;
+  same.record(2'000'000);
+  Histogram cross;
+  cross.record(3'000'000);
+  r.same_server = summarize(same);
+  r.cross_server = summarize(cross);
+  const std::string text = format_summary(r);
+  CHECK(text.find("broadcast 127.0.0.1:5555,127.0.0.1:5556") != std::string::npos);
+  CHECK(text.find("same-server  p50 2.00 ms") != std::string::npos);
+  CHECK(text.find("cross-server p50 3.00 ms") != std::string::npos);
+  const std::string json = format_json(r);
+  CHECK(json.find("\"servers\": 2, \"same_server_latency_ns\": {\"count\": 1, \"min\": 2000000") !=
+        std::string::npos);
+  CHECK(json.find("\"cross_server_latency_ns\": {\"count\": 1, \"min\": 3000000") != std::string::npos);
+}
+
 TEST_CASE("format_ns and format_progress") {
   CHECK(format_ns(850) == "850 ns");
   CHECK(format_ns(12'345) == "12.3 µs");

@@ -29,6 +29,12 @@ void check(const BenchOptions& options) {
   if (options.tls.wanted() && options.proto != BenchProto::line) {
     throw UsageError("--tls works with --proto line only");
   }
+  if (options.servers.size() > 1 && options.scenario == BenchScenario::idle) {
+    throw UsageError("--connect with several servers works with broadcast and echo only");
+  }
+  if (options.servers.size() > 1 && options.proto != BenchProto::line) {
+    throw UsageError("--connect with several servers works with --proto line only");
+  }
   if (options.server_pid && !bench::sample_process(*options.server_pid)) {
     throw Error(fmt::format("no process {} to measure (--server-pid)", *options.server_pid));
   }
@@ -36,11 +42,20 @@ void check(const BenchOptions& options) {
 
 /// The address to load: the first IPv4 one when a name resolves to several, as servers listen on
 /// 127.0.0.1 by default and "localhost" may list ::1 first.
-asio::ip::tcp::endpoint pick_endpoint(const BenchOptions& options) {
-  auto endpoints = resolve(options.host, options.port, false);
+asio::ip::tcp::endpoint pick_endpoint(const std::string& host, std::uint16_t port) {
+  auto endpoints = resolve(host, port, false);
   std::stable_partition(endpoints.begin(), endpoints.end(),
                         [](const auto& e) { return e.address().is_v4(); });
   return endpoints.front();
+}
+
+/// One address per server, in the order given (--connect), or the one of --host and --port.
+std::vector<asio::ip::tcp::endpoint> pick_endpoints(const BenchOptions& options) {
+  if (options.servers.empty()) return {pick_endpoint(options.host, options.port)};
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  for (const auto& server : options.servers)
+    endpoints.push_back(pick_endpoint(server.host, server.port));
+  return endpoints;
 }
 
 void write_json(const std::string& path, const std::string& json) {
@@ -55,12 +70,12 @@ void write_json(const std::string& path, const std::string& json) {
 ExitCode run_bench(const BenchOptions& options) {
   check(options);
   ignore_sigpipe();
-  const auto endpoint = pick_endpoint(options);
+  const auto endpoints = pick_endpoints(options);
   const auto tls_context = make_client_tls(options.tls);
   const TlsContext* tls = tls_context ? &*tls_context : nullptr;
   const bench::BenchResult result = options.scenario == BenchScenario::idle
-                                        ? bench::IdleRun(options, endpoint, tls).run()
-                                        : bench::LoadRun(options, endpoint, tls).run();
+                                        ? bench::IdleRun(options, endpoints.front(), tls).run()
+                                        : bench::LoadRun(options, endpoints, tls).run();
   std::fputs(bench::format_summary(result).c_str(), stdout);
   std::fflush(stdout);
   if (options.json) write_json(*options.json, bench::format_json(result));

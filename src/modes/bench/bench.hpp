@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/exit_code.hpp"
+#include "modes/bench/server_list.hpp"
 #include "modes/tls_client_flags.hpp"
 
 namespace dschat {
@@ -30,6 +32,8 @@ struct BenchOptions {
   BenchProto proto = BenchProto::line;
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
+  /// --connect: several servers, clients spread round robin (broadcast, echo); empty: host and port.
+  std::vector<bench::BenchServer> servers;
   std::size_t clients = 10;
   std::size_t stuck = 0;               ///< more clients that connect but never read (slow consumers)
   std::optional<std::size_t> senders;  ///< unset: every client sends

@@ -42,7 +42,8 @@ asio::awaitable<void> connect_worker(Connecting& c) {
     auto& socket = c.sockets[index];
     std::error_code error;
     c.in_progress[index] = true;
-    co_await socket.async_connect(c.plan.endpoint, asio::redirect_error(asio::use_awaitable, error));
+    const auto& endpoint = c.plan.endpoints[index % c.plan.endpoints.size()];
+    co_await socket.async_connect(endpoint, asio::redirect_error(asio::use_awaitable, error));
     std::string failure;
     if (!error) {
       std::error_code ignored;

@@ -12,7 +12,8 @@ namespace dschat::bench {
 
 /// How connect_many opens its connections.
 struct ConnectPlan {
-  asio::ip::tcp::endpoint endpoint;
+  /// Where connection i goes: endpoints[i % endpoints.size()] (round robin over several servers).
+  std::vector<asio::ip::tcp::endpoint> endpoints;
   double per_second = 0;        ///< new connections per second, 0 = as fast as possible
   std::size_t parallel = 64;    ///< connects in progress at once
   bool stop_on_failure = true;  ///< give up on the rest after the first failure
@@ -32,8 +33,8 @@ struct ConnectOutcome {
 };
 
 /// Connects every socket of sockets (closed sockets of one single-threaded io_context) to the plan's
-/// endpoint with TCP_NODELAY (and the plan's handshake), calling on_open(index) as soon as one is open;
-/// returns when all are settled or the plan's time is up (the rest are closed and count as failed).
+/// endpoints (round robin) with TCP_NODELAY (and the plan's handshake), calling on_open(index) as soon as one
+/// is open; returns when all are settled or the plan's time is up (the rest are closed and count as failed).
 asio::awaitable<ConnectOutcome> connect_many(std::vector<asio::ip::tcp::socket>& sockets,
                                              const ConnectPlan& plan,
                                              const std::function<void(std::size_t)>& on_open);

@@ -4,10 +4,11 @@
 
 namespace dschat::bench {
 
-DeliveryTracker::DeliveryTracker(std::size_t clients, std::size_t senders, Fanout fanout)
+DeliveryTracker::DeliveryTracker(std::size_t clients, std::size_t senders, Fanout fanout, std::size_t servers)
     : clients_(clients),
       senders_(std::min(senders, clients)),
       fanout_(fanout),
+      servers_(std::max<std::size_t>(servers, 1)),
       next_seq_(senders_, 0),
       acked_(senders_, 0),
       seen_(clients_ * senders_, 0) {}
@@ -47,7 +48,10 @@ bool DeliveryTracker::on_received(std::size_t receiver, const Token& token, std:
   if (measured(token.sent_ns)) {
     ++counts_.delivered;
     counts_.last_delivery_ns = std::max(counts_.last_delivery_ns, now_ns);
-    latency_.record(now_ns > token.sent_ns ? now_ns - token.sent_ns : 0);
+    const std::uint64_t latency = now_ns > token.sent_ns ? now_ns - token.sent_ns : 0;
+    latency_.record(latency);
+    if (servers_ > 1)
+      (server_of(receiver) == server_of(sender) ? same_server_ : cross_server_).record(latency);
   }
   if (receiver != designated_receiver(sender) || token.seq < acked_[sender]) return false;
   acked_[sender] = token.seq + 1;

@@ -37,8 +37,12 @@ struct DeliveryCounts {
 /// designated receiver gets them).
 class DeliveryTracker {
  public:
-  /// clients connections of which the first `senders` send (senders <= clients).
-  DeliveryTracker(std::size_t clients, std::size_t senders, Fanout fanout);
+  /// clients connections of which the first `senders` send (senders <= clients), spread round robin
+  /// over `servers` servers (client i on server i % servers).
+  DeliveryTracker(std::size_t clients, std::size_t senders, Fanout fanout, std::size_t servers = 1);
+
+  /// The server client is connected to.
+  std::size_t server_of(std::size_t client) const noexcept { return client % servers_; }
 
   /// Receivers each message should reach: clients - 1 (others) or 1 (self).
   std::size_t receivers_per_message() const noexcept;
@@ -67,17 +71,24 @@ class DeliveryTracker {
 
   const DeliveryCounts& counts() const noexcept { return counts_; }
   const Histogram& latency() const noexcept { return latency_; }
+  /// Latencies of deliveries between two clients of one server (with several servers).
+  const Histogram& same_server_latency() const noexcept { return same_server_; }
+  /// Latencies of deliveries from a client of one server to a client of another.
+  const Histogram& cross_server_latency() const noexcept { return cross_server_; }
 
  private:
   std::size_t clients_;
   std::size_t senders_;
   Fanout fanout_;
+  std::size_t servers_;
   std::uint64_t measure_from_ns_ = UINT64_MAX;
   std::vector<std::uint64_t> next_seq_;  ///< per sender: the next sequence number to send
   std::vector<std::uint64_t> acked_;     ///< per sender: sequences below this were acknowledged
   std::vector<std::uint64_t> seen_;      ///< [receiver * senders + sender]: highest seq seen + 1, 0 none
   DeliveryCounts counts_;
   Histogram latency_;
+  Histogram same_server_;
+  Histogram cross_server_;
 };
 
 }  // namespace dschat::bench

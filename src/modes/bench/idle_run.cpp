@@ -64,7 +64,7 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
   if (progress_wanted()) tasks.spawn(show_progress());
   std::exception_ptr error;
   try {
-    ConnectPlan plan{endpoint_, options_.connect_rate, 64, false};
+    ConnectPlan plan{{endpoint_}, options_.connect_rate, 64, false};
     if (tls_) plan.handshake = [this](std::size_t i) { return handshake(i); };
     const auto connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
       ++opened_;

@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/write.hpp>
 #include <exception>
+#include <utility>
 
 #include "core/error.hpp"
 #include "modes/bench/connect_many.hpp"
@@ -15,9 +16,10 @@ namespace dschat::bench {
 
 using namespace std::chrono_literals;
 
-LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls)
+LoadRun::LoadRun(const BenchOptions& options, std::vector<asio::ip::tcp::endpoint> endpoints,
+                 const TlsContext* tls)
     : options_(options),
-      endpoint_(endpoint),
+      endpoints_(std::move(endpoints)),
       tls_(tls),
       fanout_(options.scenario == BenchScenario::echo ? Fanout::self : Fanout::others),
       wire_{options.proto, fanout_},
@@ -27,7 +29,7 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
       // clients, then smaller, so that the buffers together stay within 16 MiB (4 KiB at least).
       read_buffer_size_(std::clamp<std::size_t>(
           (std::size_t{16} << 20) / std::max<std::size_t>(options.clients, 1), 4 * 1024, 64 * 1024)),
-      tracker_(options.clients, senders_, fanout_),
+      tracker_(options.clients, senders_, fanout_, endpoints_.size()),
       main_wake_(io_.get_executor()),
       progress_wake_(io_.get_executor()),
       result_(new_result(options)) {
@@ -41,7 +43,7 @@ LoadRun::LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
     // A small fixed receive buffer (no autotuning): a client that never reads fills up after a few
     // KiB, so the server's own queue for it is what grows, as with a real stalled client.
     auto& socket = stuck_sockets_.emplace_back(io_);
-    socket.open(endpoint.protocol());
+    socket.open(endpoints_[i % endpoints_.size()].protocol());
     socket.set_option(asio::socket_base::receive_buffer_size(4096));
   }
   if (tls_) {
@@ -63,7 +65,7 @@ BenchResult LoadRun::run() {
 asio::awaitable<void> LoadRun::main(TaskGroup& tasks) {
   std::exception_ptr error;
   try {
-    ConnectPlan plan{endpoint_, options_.connect_rate};
+    ConnectPlan plan{endpoints_, options_.connect_rate};
     ConnectPlan stuck_plan = plan;
     if (tls_) {
       plan.handshake = [this](std::size_t i) { return handshake(i); };
@@ -173,6 +175,10 @@ asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
                            : static_cast<std::uint64_t>(std::chrono::nanoseconds(send_end - start_).count());
   result_.measured_s = static_cast<double>(end_ns - std::min(end_ns, measure_start_ns)) / 1e9;
   result_.latency = summarize(tracker_.latency());
+  if (endpoints_.size() > 1) {
+    result_.same_server = summarize(tracker_.same_server_latency());
+    result_.cross_server = summarize(tracker_.cross_server_latency());
+  }
   add_server_figures(result_, options_, server_before, server_after);
   if (result_.lost() > 0 && result_.error.empty()) {
     result_.warnings.push_back(fmt::format("{} deliveries still missing {:g} s after sending stopped",

@@ -25,8 +25,9 @@ namespace dschat::bench {
 /// load with paced or windowed senders, warm up, measure, drain, close.
 class LoadRun {
  public:
-  /// A run against endpoint, over TLS when tls is set; options and tls must outlive it.
-  LoadRun(const BenchOptions& options, const asio::ip::tcp::endpoint& endpoint, const TlsContext* tls);
+  /// A run against endpoints (clients spread round robin: client i on endpoints[i % size]), over TLS when
+  /// tls is set; options and tls must outlive it.
+  LoadRun(const BenchOptions& options, std::vector<asio::ip::tcp::endpoint> endpoints, const TlsContext* tls);
 
   /// Runs to the end. Throws Error when the server cannot be reached or does not relay; a server that
   /// goes away during the load is reported in the result's error.
@@ -80,7 +81,7 @@ class LoadRun {
   std::uint64_t now_ns() const noexcept;
 
   const BenchOptions& options_;
-  asio::ip::tcp::endpoint endpoint_;
+  std::vector<asio::ip::tcp::endpoint> endpoints_;
   const TlsContext* tls_;
   Fanout fanout_;
   Wire wire_;

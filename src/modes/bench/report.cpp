@@ -38,10 +38,15 @@ void append_load(std::string& out, const BenchResult& r) {
                      r.duration_s > 0 ? static_cast<double>(r.sent) / r.duration_s : 0.0);
   out += fmt::format("{:<12} {} order violations, {} duplicates, {} unexpected\n", "order",
                      r.order_violations, r.duplicates, r.unexpected);
-  const auto& l = r.latency;
-  out +=
-      fmt::format("{:<12} p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n", echo ? "rtt" : "latency",
-                  format_ns(l.p50), format_ns(l.p90), format_ns(l.p99), format_ns(l.p999), format_ns(l.max));
+  const auto latency_line = [&](std::string_view label, const LatencySummary& l) {
+    out += fmt::format("{:<12} p50 {}  p90 {}  p99 {}  p99.9 {}  max {}\n", label, format_ns(l.p50),
+                       format_ns(l.p90), format_ns(l.p99), format_ns(l.p999), format_ns(l.max));
+  };
+  latency_line(echo ? "rtt" : "latency", r.latency);
+  if (r.servers > 1) {
+    if (r.same_server) latency_line("same-server", *r.same_server);
+    if (r.cross_server) latency_line("cross-server", *r.cross_server);
+  }
   if (r.server) {
     const auto per_million = r.cpu_s_per_million();
     out += fmt::format("{:<12} pid {}: {:.2f} CPU-s{}, RSS {} -> {}, peak {}\n", "server", r.server->pid,

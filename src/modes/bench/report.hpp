@@ -32,7 +32,8 @@ struct ServerFigures {
 /// Everything one bench run found; printed by format_summary and format_json.
 struct BenchResult {
   std::string scenario;        ///< broadcast, echo, idle
-  std::string target;          ///< HOST:PORT
+  std::string target;          ///< HOST:PORT (several: comma-separated, as --connect)
+  std::size_t servers = 1;     ///< servers the clients were spread over, round robin
   std::string proto = "line";  ///< what the clients speak: line, nats, redis
   bool tls = false;            ///< the clients spoke TLS (--tls)
   std::size_t clients = 0;
@@ -53,6 +54,8 @@ struct BenchResult {
   std::uint64_t unexpected = 0;
   double measured_s = 0;  ///< from the measurement start to the last delivery (or the drain's end)
   LatencySummary latency;
+  /// With several servers: deliveries between clients of one server, and across servers.
+  std::optional<LatencySummary> same_server, cross_server;
 
   // idle
   std::size_t opened = 0;  ///< connections established

@@ -35,6 +35,17 @@ std::string optional_number(std::optional<double> value) {
   return value ? number(*value) : "null";
 }
 
+std::string latency_json(const LatencySummary& l) {
+  return fmt::format(
+      "{{\"count\": {}, \"min\": {}, \"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, \"max\": {}, "
+      "\"mean\": {}}}",
+      l.count, l.min, l.p50, l.p90, l.p99, l.p999, l.max, number(l.mean));
+}
+
+std::string optional_latency_json(const std::optional<LatencySummary>& l) {
+  return l ? latency_json(*l) : "null";
+}
+
 std::string server_json(const BenchResult& r) {
   if (!r.server) return "null";
   const auto& s = *r.server;
@@ -48,7 +59,6 @@ std::string server_json(const BenchResult& r) {
 }  // namespace
 
 std::string format_json(const BenchResult& r) {
-  const auto& l = r.latency;
   std::string warnings;
   for (const auto& warning : r.warnings)
     warnings += (warnings.empty() ? "" : ", ") + quoted(warning);
@@ -69,10 +79,9 @@ std::string format_json(const BenchResult& r) {
       r.unexpected);
   out += fmt::format("  \"measured_s\": {}, \"deliveries_per_s\": {},\n", number(r.measured_s),
                      number(r.deliveries_per_s()));
-  out += fmt::format(
-      "  \"latency_ns\": {{\"count\": {}, \"min\": {}, \"p50\": {}, \"p90\": {}, \"p99\": {}, \"p999\": {}, "
-      "\"max\": {}, \"mean\": {}}},\n",
-      l.count, l.min, l.p50, l.p90, l.p99, l.p999, l.max, number(l.mean));
+  out += fmt::format("  \"latency_ns\": {},\n", latency_json(r.latency));
+  out += fmt::format("  \"servers\": {}, \"same_server_latency_ns\": {}, \"cross_server_latency_ns\": {},\n",
+                     r.servers, optional_latency_json(r.same_server), optional_latency_json(r.cross_server));
   out += fmt::format("  \"opened\": {}, \"held\": {}, \"all_in_s\": {}, \"first_failure\": {},\n", r.opened,
                      r.held, r.all_in_s ? number(*r.all_in_s) : "null",
                      r.first_failure.empty() ? "null" : quoted(r.first_failure));

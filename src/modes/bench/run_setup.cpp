@@ -26,7 +26,13 @@ std::string scenario_name(BenchScenario scenario) {
 BenchResult new_result(const BenchOptions& options) {
   BenchResult result;
   result.scenario = scenario_name(options.scenario);
-  result.target = format_host_port(options.host, options.port);
+  if (options.servers.empty()) {
+    result.target = format_host_port(options.host, options.port);
+  } else {
+    for (const auto& server : options.servers)
+      result.target += (result.target.empty() ? "" : ",") + format_host_port(server.host, server.port);
+    result.servers = options.servers.size();
+  }
   result.proto = std::string(proto_name(options.proto));
   result.tls = options.tls.wanted();
   result.clients = options.clients;
