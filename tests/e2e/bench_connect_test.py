@@ -3,7 +3,7 @@ joined through a real nats-server (docs/cluster.md); the report gives same-serve
 apart, and a correct cluster loses, duplicates and reorders nothing."""
 
 from bench_test import bench, check_latency
-from cluster_test import start_broker, start_node
+from cluster_helpers import start_broker, start_node
 from harness import run, run_tests
 
 
