@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/relay.hpp"
@@ -149,13 +150,9 @@ class Cluster {
 
   /// Checks the views against the members with who() (slow: once, at the end).
   void check_views() const {
-    std::size_t total = 0;
-    std::size_t live = 0;
-    for (const Server& server : servers_) {
-      if (!server.relay) continue;
-      total += server.members;
-      ++live;
-    }
+    const auto [total_members, live_servers] = live_members();
+    const std::size_t total = total_members;  // plain variables: clang 14 cannot capture bindings
+    const std::size_t live = live_servers;
     for (const Server& server : servers_) {
       if (!server.relay) continue;
       CAPTURE(server.node);
@@ -211,7 +208,8 @@ class Cluster {
     flush(i);
   }
 
-  bool converged() const {
+  /// Members of the live servers, and how many servers are live.
+  std::pair<std::size_t, std::size_t> live_members() const {
     std::size_t total = 0;
     std::size_t live = 0;
     for (const Server& server : servers_) {
@@ -219,6 +217,13 @@ class Cluster {
       total += server.members;
       ++live;
     }
+    return {total, live};
+  }
+
+  bool converged() const {
+    const auto [total_members, live_servers] = live_members();
+    const std::size_t total = total_members;  // plain variables: clang 14 cannot capture bindings
+    const std::size_t live = live_servers;
     return std::all_of(servers_.begin(), servers_.end(), [&](const Server& server) {
       return !server.relay ||
              (server.view + server.members == total && server.relay->nodes_up().size() == live - 1);
