@@ -713,8 +713,13 @@ void add_bench(CLI::App& app, Runner& run) {
                    "Bytes per line without its LF (at least the ~30-byte token)")
       ->check(whole(std::size_t{1}, std::size_t{16} << 20, "a number of bytes"))
       ->capture_default_str();
-  bench->add_option("--server-pid", options->server_pid, "Also report this server process's CPU and memory")
-      ->check(whole(1, std::numeric_limits<int>::max(), "a process id"));
+  bench
+      ->add_option("--server-pid", options->server_pids,
+                   "Also report this server process's CPU and memory over the measured window (repeatable: "
+                   "each server of a cluster, its broker)")
+      ->check(whole(1, std::numeric_limits<int>::max(), "a process id"))
+      ->take_all()
+      ->allow_extra_args(false);
   bench->add_option("--json", options->json, "Also write the figures as JSON to this file");
   bench
       ->add_option("--connect-rate", options->connect_rate,

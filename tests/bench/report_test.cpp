@@ -89,6 +89,27 @@ TEST_CASE("format_json holds every field, escaped") {
   CHECK(failed_json.find("\"error\": \"connection lost\\u000a\"") != std::string::npos);
 }
 
+TEST_CASE("every --server-pid process in the summary and the JSON, the first as \"server\"") {
+  BenchResult r = broadcast_result();
+  CHECK(format_json(r).find("\"more_servers\": []") != std::string::npos);
+  r.more_servers.push_back(ServerFigures{4343, 1.8, 9000, 8000, 8100});
+  r.more_servers.push_back(ServerFigures{4444, 0.45, 3000, 2000, 2100});
+  const std::string text = format_summary(r);
+  // 8991 deliveries: 0.9 CPU-s = 100.100 CPU-s per 1M, 1.8 = 200.200, 0.45 = 50.050.
+  const auto first = text.find("server       pid 4242: 0.90 CPU-s = 100.100 CPU-s per 1M deliveries");
+  const auto second = text.find("server       pid 4343: 1.80 CPU-s = 200.200 CPU-s per 1M deliveries");
+  const auto third = text.find("server       pid 4444: 0.45 CPU-s = 50.050 CPU-s per 1M deliveries");
+  REQUIRE(first != std::string::npos);
+  REQUIRE(second != std::string::npos);
+  REQUIRE(third != std::string::npos);
+  CHECK((first < second && second < third));
+  const std::string json = format_json(r);
+  CHECK(json.find("\"server\": {\"pid\": 4242, \"cpu_s\": 0.9,") != std::string::npos);
+  CHECK(json.find("\"more_servers\": [{\"pid\": 4343, \"cpu_s\": 1.8, \"cpu_s_per_1m\": 200.2") !=
+        std::string::npos);
+  CHECK(json.find("}, {\"pid\": 4444, \"cpu_s\": 0.45,") != std::string::npos);
+}
+
 TEST_CASE("several servers: same- and cross-server latency in the summary and the JSON") {
   BenchResult r = broadcast_result();
   CHECK(format_summary(r).find("same-server") == std::string::npos);

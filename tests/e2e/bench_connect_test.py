@@ -29,13 +29,16 @@ def test_connect_flag_errors_exit_2_with_one_line():
 
 
 def test_broadcast_over_two_clustered_servers_reports_both_latency_groups():
-    _, broker_port = start_broker()
+    broker, broker_port = start_broker()
     # --rate 0: no per-client flood limit, as in bench_test.
-    ports = [start_node(broker_port, node, "--rate", 0)[1] for node in ("a", "b")]
+    nodes = [start_node(broker_port, node, "--rate", 0) for node in ("a", "b")]
+    ports = [port for _, port in nodes]
     targets = ",".join(f"127.0.0.1:{port}" for port in ports)
     clients = 6
+    pids = [proc.pid for proc, _ in nodes] + [broker.pid]
     result, data = bench("broadcast", "--connect", targets, "--clients", clients, "--rate", 300,
-                         "--duration", 1.5, "--warmup", 0.5, "--drain", 5)
+                         "--duration", 1.5, "--warmup", 0.5, "--drain", 5,
+                         *(arg for pid in pids for arg in ("--server-pid", pid)))
     assert result.returncode == 0, result
     assert data is not None and data["error"] is None, data
     assert data["target"] == targets and data["servers"] == 2, data
@@ -52,6 +55,13 @@ def test_broadcast_over_two_clustered_servers_reports_both_latency_groups():
     text = result.stdout.decode()
     assert f"broadcast {targets}" in text and "lost 0 " in text, text
     assert "\nsame-server  p50 " in text and "\ncross-server p50 " in text, text
+    # Every --server-pid is measured over the same window, in the order given: both servers relay (each
+    # used CPU), and so does the broker.
+    measured = [data["server"]] + data["more_servers"]
+    assert [process["pid"] for process in measured] == pids, data
+    for process in measured:
+        assert process["cpu_s"] > 0 and process["cpu_s_per_1m"] > 0 and process["peak_rss_kib"] > 0, process
+        assert f"server       pid {process['pid']}: " in text, text
 
 
 if __name__ == "__main__":

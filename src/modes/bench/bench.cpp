@@ -35,8 +35,8 @@ void check(const BenchOptions& options) {
   if (options.servers.size() > 1 && options.proto != BenchProto::line) {
     throw UsageError("--connect with several servers works with --proto line only");
   }
-  if (options.server_pid && !bench::sample_process(*options.server_pid)) {
-    throw Error(fmt::format("no process {} to measure (--server-pid)", *options.server_pid));
+  for (const int pid : options.server_pids) {
+    if (!bench::sample_process(pid)) throw Error(fmt::format("no process {} to measure (--server-pid)", pid));
   }
 }
 

@@ -43,10 +43,10 @@ struct BenchOptions {
   double warmup = 1;                   ///< seconds of load before measuring
   double drain = 5;                    ///< seconds to wait for outstanding deliveries after sending stops
   std::size_t payload = 64;            ///< bytes per line without LF (at least the token)
-  std::optional<int> server_pid;       ///< also report this process's CPU and memory
-  std::optional<std::string> json;     ///< also write the figures as JSON to this file
-  double connect_rate = 0;             ///< new connections per second, 0 = as fast as possible
-  TlsClientFlags tls;                  ///< every client speaks TLS (line protocol only)
+  std::vector<int> server_pids;  ///< also report these processes' CPU and memory (the first is "the server")
+  std::optional<std::string> json;  ///< also write the figures as JSON to this file
+  double connect_rate = 0;          ///< new connections per second, 0 = as fast as possible
+  TlsClientFlags tls;               ///< every client speaks TLS (line protocol only)
 };
 
 /// Runs one benchmark against a line server and prints its summary; failure (exit 1) when the server

@@ -60,7 +60,7 @@ BenchResult IdleRun::run() {
 asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
   const auto started = started_ = Clock::now();
   const double cpu_before = own_cpu_seconds();
-  const auto server_before = sample_server(options_);
+  const auto server_before = sample_servers(options_);
   if (progress_wanted()) tasks.spawn(show_progress());
   std::exception_ptr error;
   try {
@@ -83,7 +83,7 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
       while (Clock::now() < until)
         co_await timer.wait_until(until);
       result_.held = opened_ - closed_by_server_;
-      add_server_figures(result_, options_, server_before, sample_server(options_));
+      add_server_figures(result_, options_, server_before, sample_servers(options_));
     }
   } catch (...) {
     error = std::current_exception();

@@ -144,7 +144,7 @@ asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
   const auto measure_start = Clock::now();
   const std::uint64_t measure_start_ns = now_ns();
   tracker_.begin_measurement(measure_start_ns);
-  const auto server_before = sample_server(options_);
+  const auto server_before = sample_servers(options_);
   const double cpu_before = own_cpu_seconds();
   co_await pause_until(measure_start + to_duration(options_.duration));
 
@@ -161,7 +161,7 @@ asio::awaitable<void> LoadRun::measure(TaskGroup& tasks) {
   }
   result_.generator_cpu_s = own_cpu_seconds() - cpu_before;
   result_.generator_wall_s = to_seconds(Clock::now() - measure_start);
-  const auto server_after = sample_server(options_);
+  const auto server_after = sample_servers(options_);
 
   const auto& counts = tracker_.counts();
   result_.sent = counts.measured_sent;

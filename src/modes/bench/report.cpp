@@ -23,6 +23,14 @@ std::string rate_text(const BenchResult& r) {
   return fmt::format("{:g} msgs/s offered", r.rate);
 }
 
+/// Calls f with the figures of every measured process: the server first, then the others.
+template <typename F>
+void for_each_process(const BenchResult& r, F f) {
+  if (r.server) f(*r.server);
+  for (const auto& process : r.more_servers)
+    f(process);
+}
+
 void append_load(std::string& out, const BenchResult& r) {
   const bool echo = r.scenario == "echo";
   const char* what = echo ? "round trips" : "deliveries";
@@ -47,14 +55,13 @@ void append_load(std::string& out, const BenchResult& r) {
     if (r.same_server) latency_line("same-server", *r.same_server);
     if (r.cross_server) latency_line("cross-server", *r.cross_server);
   }
-  if (r.server) {
-    const auto per_million = r.cpu_s_per_million();
-    out += fmt::format("{:<12} pid {}: {:.2f} CPU-s{}, RSS {} -> {}, peak {}\n", "server", r.server->pid,
-                       r.server->cpu_seconds,
-                       per_million ? fmt::format(" = {:.3f} CPU-s per 1M {}", *per_million, what) : "",
-                       kib_text(r.server->rss_before_kib), kib_text(r.server->rss_after_kib),
-                       kib_text(r.server->peak_rss_kib));
-  }
+  for_each_process(r, [&](const ServerFigures& s) {
+    const auto per_million = r.cpu_s_per_million(s);
+    out +=
+        fmt::format("{:<12} pid {}: {:.2f} CPU-s{}, RSS {} -> {}, peak {}\n", "server", s.pid, s.cpu_seconds,
+                    per_million ? fmt::format(" = {:.3f} CPU-s per 1M {}", *per_million, what) : "",
+                    kib_text(s.rss_before_kib), kib_text(s.rss_after_kib), kib_text(s.peak_rss_kib));
+  });
 }
 
 void append_idle(std::string& out, const BenchResult& r) {
@@ -62,14 +69,14 @@ void append_idle(std::string& out, const BenchResult& r) {
   out += fmt::format("{:<12} {} opened, {} held{}{}\n", "connections", r.opened, r.held,
                      r.all_in_s ? fmt::format(", all in after {:.2f} s", *r.all_in_s) : "",
                      r.first_failure.empty() ? "" : fmt::format(" (first failure: {})", r.first_failure));
-  if (r.server) {
-    const auto per_connection = r.rss_bytes_per_connection();
+  for_each_process(r, [&](const ServerFigures& s) {
+    const auto per_connection = r.rss_bytes_per_connection(s);
     out +=
         fmt::format("{:<12} pid {}: RSS {} before, {} with the clients{}, peak {}, {:.2f} CPU-s\n", "server",
-                    r.server->pid, kib_text(r.server->rss_before_kib), kib_text(r.server->rss_after_kib),
+                    s.pid, kib_text(s.rss_before_kib), kib_text(s.rss_after_kib),
                     per_connection ? fmt::format(" = {:.2f} KiB per connection", *per_connection / 1024) : "",
-                    kib_text(r.server->peak_rss_kib), r.server->cpu_seconds);
-  }
+                    kib_text(s.peak_rss_kib), s.cpu_seconds);
+  });
 }
 
 }  // namespace
@@ -84,14 +91,24 @@ double BenchResult::deliveries_per_s() const noexcept {
 }
 
 std::optional<double> BenchResult::cpu_s_per_million() const noexcept {
-  if (!server || delivered == 0) return std::nullopt;
-  return server->cpu_seconds * 1e6 / static_cast<double>(delivered);
+  if (!server) return std::nullopt;
+  return cpu_s_per_million(*server);
+}
+
+std::optional<double> BenchResult::cpu_s_per_million(const ServerFigures& process) const noexcept {
+  if (delivered == 0) return std::nullopt;
+  return process.cpu_seconds * 1e6 / static_cast<double>(delivered);
 }
 
 std::optional<double> BenchResult::rss_bytes_per_connection() const noexcept {
-  if (!server || held == 0 || server->rss_after_kib == 0) return std::nullopt;
+  if (!server) return std::nullopt;
+  return rss_bytes_per_connection(*server);
+}
+
+std::optional<double> BenchResult::rss_bytes_per_connection(const ServerFigures& process) const noexcept {
+  if (held == 0 || process.rss_after_kib == 0) return std::nullopt;
   const double grown =
-      static_cast<double>(server->rss_after_kib) - static_cast<double>(server->rss_before_kib);
+      static_cast<double>(process.rss_after_kib) - static_cast<double>(process.rss_before_kib);
   return grown * 1024 / static_cast<double>(held);
 }
 

@@ -65,7 +65,8 @@ struct BenchResult {
   std::optional<double> all_in_s;
   std::string first_failure;
 
-  std::optional<ServerFigures> server;
+  std::optional<ServerFigures> server;      ///< the first --server-pid
+  std::vector<ServerFigures> more_servers;  ///< the other --server-pid processes, in their order
   double generator_cpu_s = 0;
   double generator_wall_s = 0;
   std::vector<std::string> warnings;
@@ -77,8 +78,12 @@ struct BenchResult {
   double deliveries_per_s() const noexcept;
   /// Server CPU-seconds per million deliveries; nullopt without server figures or deliveries.
   std::optional<double> cpu_s_per_million() const noexcept;
+  /// The same for one process's figures (result.server or one of result.more_servers).
+  std::optional<double> cpu_s_per_million(const ServerFigures& process) const noexcept;
   /// Server RSS bytes per held connection (idle); nullopt without server figures or connections.
   std::optional<double> rss_bytes_per_connection() const noexcept;
+  /// The same for one process's figures.
+  std::optional<double> rss_bytes_per_connection(const ServerFigures& process) const noexcept;
   /// Fraction of one core the generator used.
   double generator_core_share() const noexcept;
 };

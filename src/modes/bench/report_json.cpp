@@ -46,14 +46,23 @@ std::string optional_latency_json(const std::optional<LatencySummary>& l) {
   return l ? latency_json(*l) : "null";
 }
 
-std::string server_json(const BenchResult& r) {
-  if (!r.server) return "null";
-  const auto& s = *r.server;
+std::string process_json(const BenchResult& r, const ServerFigures& s) {
   return fmt::format(
       "{{\"pid\": {}, \"cpu_s\": {}, \"cpu_s_per_1m\": {}, \"peak_rss_kib\": {}, \"rss_before_kib\": {}, "
       "\"rss_after_kib\": {}, \"rss_bytes_per_connection\": {}}}",
-      s.pid, number(s.cpu_seconds), optional_number(r.cpu_s_per_million()), s.peak_rss_kib, s.rss_before_kib,
-      s.rss_after_kib, optional_number(r.rss_bytes_per_connection()));
+      s.pid, number(s.cpu_seconds), optional_number(r.cpu_s_per_million(s)), s.peak_rss_kib, s.rss_before_kib,
+      s.rss_after_kib, optional_number(r.rss_bytes_per_connection(s)));
+}
+
+std::string server_json(const BenchResult& r) {
+  return r.server ? process_json(r, *r.server) : "null";
+}
+
+std::string more_servers_json(const BenchResult& r) {
+  std::string out;
+  for (const auto& process : r.more_servers)
+    out += (out.empty() ? "" : ", ") + process_json(r, process);
+  return "[" + out + "]";
 }
 
 }  // namespace
@@ -85,7 +94,7 @@ std::string format_json(const BenchResult& r) {
   out += fmt::format("  \"opened\": {}, \"held\": {}, \"all_in_s\": {}, \"first_failure\": {},\n", r.opened,
                      r.held, r.all_in_s ? number(*r.all_in_s) : "null",
                      r.first_failure.empty() ? "null" : quoted(r.first_failure));
-  out += fmt::format("  \"server\": {},\n", server_json(r));
+  out += fmt::format("  \"server\": {},\n  \"more_servers\": {},\n", server_json(r), more_servers_json(r));
   out += fmt::format("  \"generator\": {{\"cpu_s\": {}, \"wall_s\": {}, \"core_share\": {}}},\n",
                      number(r.generator_cpu_s), number(r.generator_wall_s), number(r.generator_core_share()));
   out += fmt::format("  \"warnings\": [{}],\n", warnings);

@@ -48,18 +48,30 @@ BenchResult new_result(const BenchOptions& options) {
   return result;
 }
 
-std::optional<ProcSample> sample_server(const BenchOptions& options) {
-  if (!options.server_pid) return std::nullopt;
-  return sample_process(*options.server_pid);
+std::vector<std::optional<ProcSample>> sample_servers(const BenchOptions& options) {
+  std::vector<std::optional<ProcSample>> samples;
+  samples.reserve(options.server_pids.size());
+  for (const int pid : options.server_pids)
+    samples.push_back(sample_process(pid));
+  return samples;
 }
 
 void add_server_figures(BenchResult& result, const BenchOptions& options,
-                        const std::optional<ProcSample>& before, const std::optional<ProcSample>& after) {
-  if (before && after) {
-    result.server = ServerFigures{*options.server_pid, after->cpu_seconds - before->cpu_seconds,
-                                  after->peak_rss_kib, before->rss_kib, after->rss_kib};
-  } else if (options.server_pid) {
-    result.warnings.push_back(fmt::format("process {} is gone: no server figures", *options.server_pid));
+                        const std::vector<std::optional<ProcSample>>& before,
+                        const std::vector<std::optional<ProcSample>>& after) {
+  for (std::size_t i = 0; i < options.server_pids.size(); ++i) {
+    const int pid = options.server_pids[i];
+    if (!before[i] || !after[i]) {
+      result.warnings.push_back(fmt::format("process {} is gone: no server figures", pid));
+      continue;
+    }
+    const ServerFigures figures{pid, after[i]->cpu_seconds - before[i]->cpu_seconds, after[i]->peak_rss_kib,
+                                before[i]->rss_kib, after[i]->rss_kib};
+    if (i == 0) {
+      result.server = figures;
+    } else {
+      result.more_servers.push_back(figures);
+    }
   }
 }
 

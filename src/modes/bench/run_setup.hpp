@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modes/bench/bench.hpp"
 #include "modes/bench/proc_stats.hpp"
@@ -15,13 +16,14 @@ std::string scenario_name(BenchScenario scenario);
 /// A result holding what the options say about the run (scenario, target, sizes), no figures yet.
 BenchResult new_result(const BenchOptions& options);
 
-/// The --server-pid process's figures now; nullopt without --server-pid or when it is gone.
-std::optional<ProcSample> sample_server(const BenchOptions& options);
+/// The figures of each --server-pid process now, in their order; nullopt for one that is gone.
+std::vector<std::optional<ProcSample>> sample_servers(const BenchOptions& options);
 
-/// Fills result.server from the --server-pid samples taken before and after the run, or warns that the
-/// process is gone when either is missing.
+/// Fills result.server (the first --server-pid) and result.more_servers (the others) from the samples taken
+/// before and after the run, or warns that a process is gone when either of its samples is missing.
 void add_server_figures(BenchResult& result, const BenchOptions& options,
-                        const std::optional<ProcSample>& before, const std::optional<ProcSample>& after);
+                        const std::vector<std::optional<ProcSample>>& before,
+                        const std::vector<std::optional<ProcSample>>& after);
 
 /// Whether to draw the live progress line: only when stderr is a terminal.
 bool progress_wanted() noexcept;
