@@ -27,7 +27,8 @@ Relay::Relay(RelayConfig config, Clock::time_point now)
       wall_ms_(config.wall_ms),
       start_(now),
       heartbeat_(config.heartbeat),
-      next_heartbeat_(now + config.heartbeat) {}
+      next_heartbeat_(now + config.heartbeat),
+      roster_coalesce_(std::min<Clock::duration>(config.heartbeat / 8, std::chrono::milliseconds(25))) {}
 
 std::string Relay::guest_name(std::uint64_t id) const {
   return dschat::guest_name(id) + "@" + node_;
@@ -116,6 +117,8 @@ void Relay::bye(std::string_view reason, Clock::time_point now) {
 }
 
 void Relay::tick(Clock::time_point now, Effects& effects) {
+  // The owed roster before the heartbeat, whose digest describes it.
+  if (roster_due_ && now >= *roster_due_) send_roster(now);
   if (now >= next_heartbeat_) {
     Envelope envelope;
     envelope.kind = Kind::hb;
@@ -134,6 +137,7 @@ void Relay::tick(Clock::time_point now, Effects& effects) {
 
 Relay::Clock::time_point Relay::next_tick() const {
   Clock::time_point next = next_heartbeat_;
+  if (roster_due_) next = std::min(next, *roster_due_);
   for (const auto& [name, node] : nodes_) {
     if (node.up) next = std::min(next, node.heard + heartbeat_ * 7 / 2);
   }
@@ -232,6 +236,8 @@ void Relay::send_roster(Clock::time_point now) {
     parts.back().push_back(RosterEntry{id, member.joined, member.claimed, member.name});
     size += entry_size;
   }
+  roster_sent_ = now;
+  roster_due_.reset();  // this roster answers every request so far
   for (std::size_t i = 0; i < parts.size(); ++i) {
     Envelope envelope;
     envelope.kind = Kind::roster;
@@ -239,6 +245,20 @@ void Relay::send_roster(Clock::time_point now) {
     envelope.parts = static_cast<std::uint32_t>(parts.size());
     envelope.entries = std::move(parts[i]);
     send(std::move(envelope), now);
+  }
+}
+
+void Relay::answer_sync(Clock::time_point now) {
+  // After a partition heals, every server of the other half asks for this roster within a few ms of the
+  // others (each hears this node's heartbeat at about the same time). Every roster goes to every server,
+  // so one answers them all: the first request is answered at once, and those arriving within
+  // roster_coalesce_ after it share one more roster at the end of that window (sent after they were
+  // asked, so none of them can have missed it). Without this a heal of n servers costs n²/2 rosters.
+  if (roster_due_) return;
+  if (!roster_sent_ || now - *roster_sent_ >= roster_coalesce_) {
+    send_roster(now);
+  } else {
+    roster_due_ = *roster_sent_ + roster_coalesce_;
   }
 }
 

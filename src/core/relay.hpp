@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -190,6 +191,7 @@ class Relay {
   std::uint64_t next_clock(Clock::time_point now);
   void send(Envelope envelope, Clock::time_point now);
   void send_roster(Clock::time_point now);
+  void answer_sync(Clock::time_point now);
   void ask_sync(const std::string& name, Node& node, Clock::time_point now);
   Node* origin(const Envelope& envelope, Clock::time_point now, Effects& effects);
   bool check_seq(const Envelope& envelope, Node& node, Clock::time_point now, Effects& effects);
@@ -211,6 +213,10 @@ class Relay {
   Node self_;
   std::map<std::string, Node, std::less<>> nodes_;  // remote nodes
   Clock::time_point next_heartbeat_;
+  // Requests for this node's roster that arrive together get one answer (answer_sync).
+  Clock::duration roster_coalesce_;
+  std::optional<Clock::time_point> roster_sent_;  // the last time this node published its roster
+  std::optional<Clock::time_point> roster_due_;   // a roster owed to requests that came just after one
   std::vector<std::string> outbox_;
   std::uint64_t rejected_ = 0;
   std::uint64_t duplicates_ = 0;

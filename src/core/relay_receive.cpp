@@ -108,7 +108,7 @@ void Relay::apply(const Envelope& envelope, Node& node, Clock::time_point now, E
     case Kind::roster:
       return apply_roster_part(envelope, node, now, effects);
     case Kind::sync:
-      if (envelope.text == "*" || envelope.text == node_) send_roster(now);
+      if (envelope.text == "*" || envelope.text == node_) answer_sync(now);
       return;
     case Kind::bye:
       drop_members(envelope.node, node, NodeLeft::shutting_down, effects);

@@ -387,6 +387,11 @@ TEST_CASE(
       CHECK(detection <= heartbeat * 7 / 2 + 6ms);
     }
     CHECK(*full.convergence < 2 * heartbeat);
+    // A heal: the servers of each half ask every server of the other for its roster at about the same
+    // moment; requests that arrive together share one answer, so each server publishes one roster (here
+    // of one part), two at most, however many ask (was one per request: servers² / 2 in all).
+    CHECK(full.heal.rosters >= servers);
+    CHECK(full.heal.rosters <= 2 * servers);
   }
 }
 

@@ -74,6 +74,14 @@ bool sent(Relay& relay, std::string_view prefix) {
   return found;
 }
 
+/// How many envelopes of relay's outbox start with prefix (the outbox is emptied).
+std::size_t count_sent(Relay& relay, std::string_view prefix) {
+  std::size_t count = 0;
+  for (const std::string& payload : relay.take_outbox())
+    count += payload.starts_with(prefix) ? 1 : 0;
+  return count;
+}
+
 }  // namespace
 
 TEST_CASE("Relay: local events become envelopes with seq and a hybrid logical clock") {
@@ -463,4 +471,30 @@ TEST_CASE("Relay::receive: once a node is down or gone, a smaller epoch is a res
   c2.join(1, t0 + 7500ms);
   CHECK(deliver(c2, b, t0 + 7500ms) == Effects{said(EffectKind::join, "c", 1, "guest-1@c")});
   CHECK(b.who().total == 2);
+}
+
+TEST_CASE("Relay: requests for a roster that arrive together share one answer sent after them") {
+  // Heartbeat 2 s: the window is min(heartbeat / 8, 25 ms) = 25 ms.
+  Relay a = make("a");
+  a.join(1, t0);
+  a.take_outbox();
+  Effects effects;
+  const auto ask = [&](const char* node, Relay::Clock::time_point at) {
+    a.receive(std::string("DSC1 sync ") + node + " 0000000000000001 1 99999 a", at, effects);
+    return count_sent(a, "DSC1 roster a ");
+  };
+  const auto t = t0 + 10s;
+  a.tick(t, effects);  // its heartbeat: the next one is due at t + 2 s
+  a.take_outbox();
+  CHECK(ask("b", t) == 1);  // the first request: answered at once
+  CHECK(ask("c", t + 3ms) == 0);
+  CHECK(ask("d", t + 9ms) == 0);
+  CHECK(a.next_tick() == t + 25ms);  // the shared answer is due at the end of the window
+  a.tick(t + 24ms, effects);
+  CHECK(count_sent(a, "DSC1 roster a ") == 0);
+  a.tick(t + 25ms, effects);
+  CHECK(count_sent(a, "DSC1 roster a ") == 1);  // one roster for c and d, published after both asked
+  CHECK(a.next_tick() > t + 1s);                // nothing more owed
+  CHECK(ask("e", t + 60ms) == 1);               // a request after the window: answered at once again
+  CHECK(effects.empty());
 }
