@@ -1,7 +1,8 @@
 #include "core/relay_url.hpp"
 
 #include <algorithm>
-#include <charconv>
+
+#include "core/host_port.hpp"
 
 namespace dschat {
 namespace {
@@ -17,14 +18,6 @@ bool is_room_char(char c) noexcept {
 bool is_credential(std::string_view s) noexcept {
   return !s.empty() &&
          std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f && c != '@' && c != '/'; });
-}
-
-bool is_host_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-}
-
-bool is_v6_char(char c) noexcept {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.';
 }
 
 std::optional<RelayUrl> fail(std::string* error, const char* why) {
@@ -62,35 +55,10 @@ std::optional<RelayUrl> parse_relay_url(std::string_view text, std::string* erro
     }
   }
 
-  std::string_view port;
-  if (authority.starts_with('[')) {
-    const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail(error, "unclosed [ in the host");
-    const std::string_view host = authority.substr(1, close - 1);
-    if (host.empty() || !std::all_of(host.begin(), host.end(), is_v6_char) || host.find(':') == host.npos) {
-      return fail(error, "bad IPv6 address");
-    }
-    url.host.assign(host);
-    authority.remove_prefix(close + 1);
-    if (!authority.starts_with(':')) return fail(error, "it needs a port: HOST:PORT");
-    port = authority.substr(1);
-  } else {
-    const std::size_t colon = authority.rfind(':');
-    if (colon == std::string_view::npos) return fail(error, "it needs a port: HOST:PORT");
-    const std::string_view host = authority.substr(0, colon);
-    if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), is_host_char)) {
-      return fail(error, "bad host name");
-    }
-    url.host.assign(host);
-    port = authority.substr(colon + 1);
-  }
-  unsigned value = 0;
-  const auto [end, status] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (port.empty() || port.size() > 5 || status != std::errc() || end != port.data() + port.size() ||
-      value == 0 || value > 65535) {
-    return fail(error, "the port must be 1-65535");
-  }
-  url.port = static_cast<std::uint16_t>(value);
+  auto address = parse_host_port(authority, error);
+  if (!address) return std::nullopt;
+  url.host = std::move(address->host);
+  url.port = address->port;
   if (!is_valid_room_name(room)) return fail(error, "the room must be 1-64 of A-Z a-z 0-9 _ -");
   url.room.assign(room);
   return url;

@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "core/error.hpp"
+#include "core/host_port.hpp"
 
 namespace dschat::bench {
 
@@ -19,29 +18,10 @@ BenchServer parse_server(std::string_view entry) {
   const auto bad = [&](std::string_view why) {
     return UsageError(fmt::format("--connect: bad server '{}': {} (HOST:PORT, comma-separated)", entry, why));
   };
-  std::string_view host;
-  std::string_view rest;
-  if (entry.starts_with('[')) {
-    const auto close = entry.find(']');
-    if (close == std::string_view::npos) throw bad("no ']' after the IPv6 address");
-    host = entry.substr(1, close - 1);
-    rest = entry.substr(close + 1);
-    if (!rest.starts_with(':')) throw bad("no :PORT");
-    rest.remove_prefix(1);
-  } else {
-    const auto colon = entry.rfind(':');
-    if (colon == std::string_view::npos) throw bad("no :PORT");
-    host = entry.substr(0, colon);
-    rest = entry.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) throw bad("an IPv6 address goes in brackets, [::1]:PORT");
-  }
-  if (host.empty()) throw bad("no host");
-  unsigned port = 0;
-  const auto [end, error] = std::from_chars(rest.data(), rest.data() + rest.size(), port);
-  if (rest.empty() || error != std::errc{} || end != rest.data() + rest.size() || port < 1 || port > 65535) {
-    throw bad("the port must be 1-65535");
-  }
-  return BenchServer{std::string(host), static_cast<std::uint16_t>(port)};
+  std::string why;
+  auto address = parse_host_port(entry, &why);
+  if (!address) throw bad(why);
+  return BenchServer{std::move(address->host), address->port};
 }
 
 }  // namespace

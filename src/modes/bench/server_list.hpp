@@ -5,17 +5,15 @@
 #include <string_view>
 #include <vector>
 
+#include "core/host_port.hpp"
+
 namespace dschat::bench {
 
 /// Most servers `--connect` takes.
 inline constexpr std::size_t max_bench_servers = 64;
 
 /// One server to load: a host name or address and a port.
-struct BenchServer {
-  std::string host;
-  std::uint16_t port = 0;
-  bool operator==(const BenchServer&) const = default;
-};
+using BenchServer = HostPort;
 
 /// Parses `--connect HOST:PORT,HOST:PORT,…` (an IPv6 address in brackets, `[::1]:8001`; ports 1–65535;
 /// 1 to max_bench_servers entries). Throws UsageError with a one-line reason otherwise.
