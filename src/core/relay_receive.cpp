@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "core/nick.hpp"
@@ -262,22 +263,29 @@ void Relay::drop_members(const std::string& name, Node& node, NodeLeft why, Effe
 }
 
 void Relay::resolve_collisions(Clock::time_point now, Effects& effects) {
-  // The smallest (claimed, node) per folded name among the members of reachable nodes.
-  std::map<std::string_view, std::pair<std::uint64_t, std::string_view>> first;
+  // Only a local member with a chosen name can lose it (guest names are unique by node): gather those
+  // first, usually few, so that a roster arriving in a room of thousands of guests costs one pass over the
+  // view with no lookups, and none at all when nobody here has a nick.
+  std::unordered_map<std::string_view, std::pair<std::uint64_t, std::string_view>> contested;
+  for (const auto& [id, member] : self_.members) {
+    if (member.name != guest_name(id)) contested.emplace(member.key, std::pair{member.claimed, node_});
+  }
+  if (contested.empty()) return;
+  // The smallest (claimed, node) per contested name among the members of reachable nodes and this one.
   for (const auto& [name, node] : nodes_) {
     if (!node.up) continue;
     for (const auto& [id, member] : node.members) {
+      const auto found = contested.find(member.key);
+      if (found == contested.end()) continue;
       const std::pair<std::uint64_t, std::string_view> claim{member.claimed, name};
-      const auto [at, added] = first.emplace(member.key, claim);
-      if (!added && claim < at->second) at->second = claim;
+      if (claim < found->second) found->second = claim;
     }
   }
   std::vector<std::pair<std::uint64_t, std::string>> losers;  // local id, the winner's node
   for (const auto& [id, member] : self_.members) {
-    const auto found = first.find(member.key);
-    if (found == first.end() || member.name == guest_name(id)) continue;
-    if (found->second < std::pair<std::uint64_t, std::string_view>{member.claimed, node_})
-      losers.emplace_back(id, std::string(found->second.second));
+    if (member.name == guest_name(id)) continue;
+    const auto& winner = contested.at(member.key);
+    if (winner.second != node_) losers.emplace_back(id, std::string(winner.second));
   }
   for (const auto& [id, winner] : losers) {
     Member& member = self_.members[id];
