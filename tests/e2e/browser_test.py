@@ -1,17 +1,19 @@
 """The chat page in a real headless Chromium, driven by playwright-core through tests/browser/tabs.mjs, in one
 room with a real `nc` (netcat-openbsd): two tabs and nc chat with each other, `/nick` from the page, markup
 sent by nc shown as text, a half-typed line kept while lines arrive, and the page reconnecting after a
-server restart and taking back the name it had chosen. Skipped when node, chromium, nc or
-tests/browser/node_modules (npm ci there) is missing."""
+server restart and taking back the name it had chosen; and the page over https, chatting over wss with a
+TLS chat client. Skipped when node, chromium, nc or tests/browser/node_modules (npm ci there) is missing."""
 
 import json
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 
 from chat_helpers import WELCOME, lines_until, stop_cleanly
 from harness import Proc, Skip, dschat, run_tests
+from tls_test import join_tls, line_matching, make_test_ca
 from web_test import WEB_LISTENING, web_ports, web_server
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
@@ -56,9 +58,10 @@ class Tabs:
     Closing it closes the browser; leaving its `with` block without an error also asserts that no tab had
     a page error, a Content-Security-Policy report or a failed load."""
 
-    def __init__(self, web_port, count):
+    def __init__(self, web_port, count, scheme="http"):
         script = os.path.join(BROWSER_DIR, "tabs.mjs")
-        self.proc = Proc([node(), script, f"http://127.0.0.1:{web_port}/", str(count)], stdin=subprocess.PIPE,
+        self.url = f"{scheme}://127.0.0.1:{web_port}/"
+        self.proc = Proc([node(), script, self.url, str(count)], stdin=subprocess.PIPE,
                          env={**os.environ, "CHROMIUM": CHROMIUM})
         self.names = self.reply(timeout=40)["names"]
 
@@ -257,6 +260,24 @@ def test_the_page_reconnects_after_a_server_restart():
         tabs.see(0, "chat", "welcome back", name=nc.name)
         assert tabs.state(0)["input"] == ""
     stop_cleanly(server, nc)
+
+
+def test_the_page_over_https_chats_over_wss_with_a_tls_client():
+    with tempfile.TemporaryDirectory() as directory:
+        files = make_test_ca(directory)
+        server, port, web = web_server("--tls-cert", files["server.pem"], "--tls-key", files["server.key"])
+        member, name = join_tls(port)
+        with Tabs(web, 1, scheme="https") as tabs:  # its Chromium ignores certificate errors: tabs.mjs says why
+            (a,) = tabs.names
+            # Loaded over https from a port that speaks TLS only: its WebSocket is wss.
+            assert tabs.state(0)["url"] == tabs.url and tabs.url.startswith("https://"), tabs.url
+            tabs.wait(0, online=[name, a])
+            tabs.send(0, "hello over wss")
+            assert line_matching(member, rb"<") == f"<{a}> hello over wss".encode()
+            member.send("hello over the TLS chat port\n")
+            tabs.see(0, "chat", "hello over the TLS chat port", name=name)
+        member.close_notify()
+        stop_cleanly(server)
 
 
 if __name__ == "__main__":
