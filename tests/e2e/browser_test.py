@@ -1,8 +1,9 @@
 """The chat page in a real headless Chromium, driven by playwright-core through tests/browser/tabs.mjs, in one
 room with a real `nc` (netcat-openbsd): two tabs and nc chat with each other, `/nick` from the page, markup
 sent by nc shown as text, a half-typed line kept while lines arrive, and the page reconnecting after a
-server restart and taking back the name it had chosen; and the page over https, chatting over wss with a
-TLS chat client. Skipped when node, chromium, nc or tests/browser/node_modules (npm ci there) is missing."""
+server restart and taking back the name it had chosen (or showing why not: taken); and the page over
+https, chatting over wss with a TLS chat client. Skipped when node, chromium, nc or
+tests/browser/node_modules (npm ci there) is missing."""
 
 import json
 import os
@@ -18,6 +19,7 @@ from web_test import WEB_LISTENING, web_ports, web_server
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD_PROMPT = "* password required — send /pass PASSWORD"
 
 
 def node():
@@ -34,8 +36,11 @@ class Nc:
     """An nc (netcat-openbsd) chat client: what it sends goes to nc's stdin, the room's lines come out of
     its stdout."""
 
-    def __init__(self, port):
+    def __init__(self, port, password=None):
         self.proc = Proc(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE)
+        if password is not None:
+            assert self.line() == PASSWORD_PROMPT.encode()
+            self.send(f"/pass {password}")
         welcome = self.line()
         match = WELCOME.match(welcome)
         assert match, welcome
@@ -119,11 +124,12 @@ class Tabs:
                 pass
 
 
-def serve_again_on(web_port, attempts=20):
-    """The server started again with its page on web_port; returns (proc, tcp port). While the port is
-    still taken the start fails with "address already in use": it is tried again, at most `attempts` times."""
+def serve_again_on(web_port, attempts=20, env=None):
+    """The server started again with its page on web_port (env: its environment); returns (proc, tcp port).
+    While the port is still taken the start fails with "address already in use": it is tried again, at
+    most `attempts` times."""
     for _ in range(attempts):
-        server = dschat("serve", "--mode", "async", "--port", 0, "--web-port", web_port)
+        server = dschat("serve", "--mode", "async", "--port", 0, "--web-port", web_port, env=env)
         try:
             server.wait_output(WEB_LISTENING)
             return server, web_ports(server)[0]
@@ -259,6 +265,24 @@ def test_the_page_reconnects_after_a_server_restart():
         nc.send("welcome back")
         tabs.see(0, "chat", "welcome back", name=nc.name)
         assert tabs.state(0)["input"] == ""
+
+        # Once more, with a room password that holds the page at its prompt while nc takes the name: the
+        # page shows the server's answer to the /nick it sends by itself.
+        nc.close()
+        server.signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0, server.err[-2000:]
+        tabs.wait(0, status="^reconnecting in ")
+        server, port = serve_again_on(web, env={**os.environ, "DSCHAT_PASSWORD": "secret"})
+        nc = Nc(port, password="secret")
+        nc.send("/nick alice")
+        assert nc.line() == f"* {nc.name} is now alice".encode()
+        tabs.see(0, "notice", PASSWORD_PROMPT, timeout=30)
+        tabs.send(0, "/pass secret")
+        tabs.see(0, "error", "! name taken: alice")
+        state = tabs.state(0)
+        welcomes = [entry["text"] for entry in state["entries"] if entry["text"].startswith("* welcome ")]
+        assert len(welcomes) == 3 and welcomes[2].startswith(f"* welcome {state['me']} — "), state
+        assert state["me"] != "alice", state
     stop_cleanly(server, nc)
 
 
