@@ -400,8 +400,8 @@ void add_access_flags(CLI::App& command, const std::shared_ptr<ServeOptions>& op
        "Async: --deny entries from a file, one a line, # comments");
   command
       .add_option("--max-per-ip", options->max_per_ip,
-                  "Async: connections open at once from one address; the next gets '! too many connections "
-                  "from your address' (0 = no limit)")
+                  "Async: connections open at once from one address, chat and web together; the next gets "
+                  "'! too many connections from your address' (0 = no limit)")
       ->check(whole(std::size_t{0}, std::size_t{1000000}, "a number of connections"))
       ->capture_default_str();
   command

@@ -28,6 +28,9 @@
   // The room password the user gave with /pass, kept in memory only (never stored): sent again by itself
   // when a reconnection asks for it. Forgotten when the server says it is wrong.
   let password = null;
+  // The name the user chose with /nick, once the server took it: asked for again by itself after a
+  // reconnection, whose welcome gives a guest name (the server says whether it is free).
+  let chosenName = null;
   // /who answers the page asked for itself update the online list and are not shown.
   let whoPending = 0;        // answers still to come for the page's own /who requests
   let whoAgain = false;      // someone joined or left while a /who was under way
@@ -164,8 +167,18 @@
       delay = MIN_DELAY_MS;
       status.textContent = 'connected';
       requestWho();
+      if (chosenName !== null && chosenName !== myName) {
+        show(line);
+        // Shown as if typed; its answer is shown as it comes: "is now", or why not (name taken…).
+        const command = `/nick ${chosenName}`;
+        if (send(command)) echo(command);
+        return;
+      }
     } else if ((match = /^\* (\S+) is now (\S+)$/.exec(line))) {
-      if (match[1] === myName) setMe(match[2]);
+      if (match[1] === myName) {
+        setMe(match[2]);
+        chosenName = match[2];
+      }
       requestWho();
     } else if (/^\* \S+ (joined|left)( \(.*\))?$/.test(line)) {
       requestWho();

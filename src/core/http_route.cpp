@@ -119,8 +119,10 @@ std::string http_response(const HttpRoute& route, const HttpRequest& request) {
   return out.append(route.file->body);
 }
 
-std::string http_error_response(int status) {
-  const std::string body = std::to_string(status) + " " + std::string(reason_phrase(status)) + "\n";
+std::string http_error_response(int status, std::string_view detail) {
+  std::string body = std::to_string(status) + " " + std::string(reason_phrase(status));
+  if (!detail.empty()) body.append(": ").append(detail);
+  body += '\n';
   std::string out = status_line(status);
   out.append("Content-Type: text/plain; charset=utf-8\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");

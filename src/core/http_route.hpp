@@ -57,8 +57,9 @@ bool origin_allowed(std::string_view origin, std::string_view host, const HttpPo
 /// Sec-WebSocket-Accept; or http_error_response(route.status).
 std::string http_response(const HttpRoute& route, const HttpRequest& request);
 
-/// A short plain-text error response that closes the connection: 405 adds Allow: GET, 426 adds
-/// Upgrade: websocket and Sec-WebSocket-Version: 13.
-std::string http_error_response(int status);
+/// A short plain-text error response that closes the connection: its body is the status and its reason
+/// phrase, then ": detail" when one is given ("503 Service Unavailable: too many connections from your
+/// address"). 405 adds Allow: GET, 426 adds Upgrade: websocket and Sec-WebSocket-Version: 13.
+std::string http_error_response(int status, std::string_view detail = {});
 
 }  // namespace dschat

@@ -1,5 +1,5 @@
 // Opens the chat page in COUNT tabs of the system Chromium (each its own browser context, like separate
-// browsers) and drives them on request. Usage: node tabs.mjs URL COUNT.
+// browsers) and drives them on request. Usage: node tabs.mjs URL COUNT (URL http:// or https://).
 //
 // Once every tab is in the room it prints {"names": [...]}; then it reads one JSON request per line on
 // stdin and answers each with one JSON line on stdout: {} or the value asked for, or {"error": ...} (with
@@ -15,7 +15,8 @@
 //             {"me": NAME}  {"status": REGEX}  {"online": [NAMES]} (in any order)
 //   state             {"me", "status", "input", "focused", "entries": [{kind, name, text}], "online",
 //                      "foreign" (tags in the conversation other than li and span), "images", "scripts",
-//                      "pwned" (typeof window.__pwned), "errors" (page errors, CSP reports, failed loads)}
+//                      "pwned" (typeof window.__pwned), "url" (location.href),
+//                      "errors" (page errors, CSP reports, failed loads)}
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
 
@@ -62,6 +63,7 @@ function snapshot() {
     images: document.images.length,
     scripts: document.scripts.length,
     pwned: typeof window.__pwned,
+    url: location.href,
   };
 }
 
@@ -127,7 +129,15 @@ const browser = await chromium.launch({
     '--disable-sync', '--no-first-run'],
 });
 try {
-  const contexts = await Promise.all(Array.from({ length: count }, () => browser.newContext()));
+  // Over https (a server with a certificate of a test CA) each context ignores certificate errors rather
+  // than trusting the CA: Chromium on Linux takes a locally trusted CA from the NSS database in the user's
+  // home (~/.pki/nssdb, filled with certutil from libnss3-tools), which the test would have to install
+  // and write outside its temporary directory. Verifying the server's certificate against the CA is the
+  // work of tests/e2e/tls_test.py and web_tls_test.py; here the browser loads the page over https and
+  // chats over wss.
+  const https = url.startsWith('https:');
+  const contexts = await Promise.all(
+    Array.from({ length: count }, () => browser.newContext({ ignoreHTTPSErrors: https })));
   const tabs = await Promise.all(contexts.map(open));
   reply({ names: await Promise.all(tabs.map((tab) => tab.page.textContent('#me'))) });
   for await (const line of createInterface({ input: process.stdin })) {

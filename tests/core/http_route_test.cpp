@@ -218,3 +218,20 @@ TEST_CASE("http_response and http_error_response give a short plain-text error")
     CHECK(response.find("Allow:") == std::string::npos);
   }
 }
+
+TEST_CASE("http_error_response says why after the reason phrase when given a detail") {
+  const std::string response = dschat::http_error_response(503, "too many connections from your address");
+  const std::string body = "503 Service Unavailable: too many connections from your address\n";
+  CHECK(response ==
+        "HTTP/1.1 503 Service Unavailable\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "Content-Length: " +
+            std::to_string(body.size()) +
+            "\r\n"
+            "X-Content-Type-Options: nosniff\r\n"
+            "Cache-Control: no-store\r\n"
+            "Connection: close\r\n"
+            "\r\n" +
+            body);
+  CHECK(dschat::http_error_response(503).ends_with("\r\n\r\n503 Service Unavailable\n"));
+}

@@ -10,6 +10,9 @@ import time
 
 from chat_helpers import WELCOME, async_server, log_count, stop_cleanly, wait_log
 from harness import LineSocket, Skip, run, run_tests, wait_until
+from tls_test import join_tls
+from web_test import WsClient, get, web_server
+from web_tls_test import assert_no_byte_then_closed, insecure_context
 
 TOO_MANY = b"! too many connections from your address\n"
 
@@ -187,6 +190,52 @@ def test_max_per_ip_counts_for_the_echo_service_too():
     other.send(b"two\n")
     assert other.line() == b"two"
     stop_cleanly(server, first, second, other)
+
+
+def served_once_a_place_is_free(web, tls=None):
+    """True when a GET / on the web port is answered 200: false while --max-per-ip still counts a closed
+    connection (its 503, or over https its close before the handshake)."""
+    try:
+        return get(web, "/", tls=tls)[0] == 200
+    except (OSError, IndexError):  # over https: closed before the handshake, so no answer to parse
+        return False
+
+
+def test_max_per_ip_counts_chat_and_web_connections_together():
+    server, port, web = web_server("--max-per-ip", "2")
+    chat = assert_admitted("127.0.0.1", port)
+    browser = WsClient(web)
+    browser.welcome()
+    # The browser's connection counts on the chat port...
+    third = ClientFrom("127.0.0.1", port)
+    assert third.read_to_eof() == TOO_MANY
+    third.close()
+    # ...and the terminal's on the web port: a 503 that says why, then the close.
+    status, headers, body = get(web, "/")
+    assert status == 503 and headers["connection"] == "close", (status, headers)
+    assert body == b"503 Service Unavailable: too many connections from your address\n", body
+    wait_log(server, rb"127\.0\.0\.1:\d+ http: too many connections from this address \(503\)")
+    # Another address is not counted with them.
+    other = ClientFrom("127.0.0.2", web)
+    other.send(f"GET / HTTP/1.1\r\nHost: 127.0.0.1:{web}\r\n\r\n")
+    assert other.read_to_eof().startswith(b"HTTP/1.1 200 OK\r\n")
+    other.close()
+    # Once the browser has left, the page is served from 127.0.0.1 again.
+    browser.close()
+    wait_until(lambda: served_once_a_place_is_free(web), 10, "a place from 127.0.0.1 once the browser left")
+    stop_cleanly(server, chat)
+
+
+def test_over_https_a_web_connection_past_max_per_ip_is_closed_before_the_handshake():
+    server, port, web = web_server("--tls", "--max-per-ip", "1")
+    member, _ = join_tls(port)
+    assert_no_byte_then_closed(web)
+    wait_log(server, rb"127\.0\.0\.1:\d+ https: too many connections from this address "
+                     rb"\(closed before the TLS handshake\)")
+    member.close_notify()
+    wait_until(lambda: served_once_a_place_is_free(web, insecure_context()), 10,
+               "the page over https once the member left")
+    stop_cleanly(server)
 
 
 def test_denied_connections_are_logged_at_most_once_a_second_with_a_count():

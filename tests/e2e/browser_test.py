@@ -1,20 +1,25 @@
 """The chat page in a real headless Chromium, driven by playwright-core through tests/browser/tabs.mjs, in one
 room with a real `nc` (netcat-openbsd): two tabs and nc chat with each other, `/nick` from the page, markup
 sent by nc shown as text, a half-typed line kept while lines arrive, and the page reconnecting after a
-server restart. Skipped when node, chromium, nc or tests/browser/node_modules (npm ci there) is missing."""
+server restart and taking back the name it had chosen (or showing why not: taken); and the page over
+https, chatting over wss with a TLS chat client. Skipped when node, chromium, nc or
+tests/browser/node_modules (npm ci there) is missing."""
 
 import json
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 
 from chat_helpers import WELCOME, lines_until, stop_cleanly
 from harness import Proc, Skip, dschat, run_tests
+from tls_test import join_tls, line_matching, make_test_ca
 from web_test import WEB_LISTENING, web_ports, web_server
 
 BROWSER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PASSWORD_PROMPT = "* password required — send /pass PASSWORD"
 
 
 def node():
@@ -31,8 +36,11 @@ class Nc:
     """An nc (netcat-openbsd) chat client: what it sends goes to nc's stdin, the room's lines come out of
     its stdout."""
 
-    def __init__(self, port):
+    def __init__(self, port, password=None):
         self.proc = Proc(["nc", "127.0.0.1", str(port)], stdin=subprocess.PIPE)
+        if password is not None:
+            assert self.line() == PASSWORD_PROMPT.encode()
+            self.send(f"/pass {password}")
         welcome = self.line()
         match = WELCOME.match(welcome)
         assert match, welcome
@@ -55,9 +63,10 @@ class Tabs:
     Closing it closes the browser; leaving its `with` block without an error also asserts that no tab had
     a page error, a Content-Security-Policy report or a failed load."""
 
-    def __init__(self, web_port, count):
+    def __init__(self, web_port, count, scheme="http"):
         script = os.path.join(BROWSER_DIR, "tabs.mjs")
-        self.proc = Proc([node(), script, f"http://127.0.0.1:{web_port}/", str(count)], stdin=subprocess.PIPE,
+        self.url = f"{scheme}://127.0.0.1:{web_port}/"
+        self.proc = Proc([node(), script, self.url, str(count)], stdin=subprocess.PIPE,
                          env={**os.environ, "CHROMIUM": CHROMIUM})
         self.names = self.reply(timeout=40)["names"]
 
@@ -115,11 +124,12 @@ class Tabs:
                 pass
 
 
-def serve_again_on(web_port, attempts=20):
-    """The server started again with its page on web_port; returns (proc, tcp port). While the port is
-    still taken the start fails with "address already in use": it is tried again, at most `attempts` times."""
+def serve_again_on(web_port, attempts=20, env=None):
+    """The server started again with its page on web_port (env: its environment); returns (proc, tcp port).
+    While the port is still taken the start fails with "address already in use": it is tried again, at
+    most `attempts` times."""
     for _ in range(attempts):
-        server = dschat("serve", "--mode", "async", "--port", 0, "--web-port", web_port)
+        server = dschat("serve", "--mode", "async", "--port", 0, "--web-port", web_port, env=env)
         try:
             server.wait_output(WEB_LISTENING)
             return server, web_ports(server)[0]
@@ -215,8 +225,12 @@ def test_the_page_reconnects_after_a_server_restart():
     nc = Nc(port)
     with Tabs(web, 1) as tabs:
         (a,) = tabs.names
+        tabs.send(0, "/nick alice")
+        tabs.wait(0, me="alice")
         tabs.send(0, "before the restart")
-        assert lines_until(nc, f"<{a}> before the restart".encode()) in ([], [f"* {a} joined".encode()])
+        assert lines_until(nc, b"<alice> before the restart") in (
+            [f"* {a} is now alice".encode()], [f"* {a} joined".encode(), f"* {a} is now alice".encode()],
+            [b"* alice joined"])
         nc.close()
         server.signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0, server.err[-2000:]
@@ -230,19 +244,64 @@ def test_the_page_reconnects_after_a_server_restart():
         server, port = serve_again_on(web)
         nc = Nc(port)
         tabs.wait(0, status="^connected$", timeout=30)
+        # The new server welcomes a guest; the page asks for the name chosen before by itself, shows the
+        # command as if typed and the server's answer.
+        tabs.wait(0, me="alice")
         state = tabs.state(0)
-        b = state["me"]
         welcomes = [entry["text"] for entry in state["entries"] if entry["text"].startswith("* welcome ")]
-        assert len(welcomes) == 2 and welcomes[1].startswith(f"* welcome {b} — "), state
+        assert len(welcomes) == 2, state
+        b = welcomes[1].removeprefix("* welcome ").split(" ")[0]
+        assert b != "alice", state
+        texts = [(entry["kind"], entry["text"]) for entry in state["entries"]]
+        renamed = texts.index(("notice", f"* {b} is now alice"))
+        assert texts[renamed - 1] == ("command", "/nick alice"), texts
         tabs.press(0, "Enter")
         tabs.send(0, "after the restart")
-        before = lines_until(nc, f"<{b}> typed while down".encode())
-        assert before in ([], [f"* {b} joined".encode()]), before
-        assert nc.line() == f"<{b}> after the restart".encode()
+        # nc joined before or after the page and its /nick: it sees all of that, some or none of it.
+        before = lines_until(nc, b"<alice> typed while down")
+        seen = {f"* {b} joined".encode(), f"* {b} is now alice".encode(), b"* alice joined"}
+        assert set(before) <= seen, before
+        assert nc.line() == b"<alice> after the restart"
         nc.send("welcome back")
         tabs.see(0, "chat", "welcome back", name=nc.name)
         assert tabs.state(0)["input"] == ""
+
+        # Once more, with a room password that holds the page at its prompt while nc takes the name: the
+        # page shows the server's answer to the /nick it sends by itself.
+        nc.close()
+        server.signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0, server.err[-2000:]
+        tabs.wait(0, status="^reconnecting in ")
+        server, port = serve_again_on(web, env={**os.environ, "DSCHAT_PASSWORD": "secret"})
+        nc = Nc(port, password="secret")
+        nc.send("/nick alice")
+        assert nc.line() == f"* {nc.name} is now alice".encode()
+        tabs.see(0, "notice", PASSWORD_PROMPT, timeout=30)
+        tabs.send(0, "/pass secret")
+        tabs.see(0, "error", "! name taken: alice")
+        state = tabs.state(0)
+        welcomes = [entry["text"] for entry in state["entries"] if entry["text"].startswith("* welcome ")]
+        assert len(welcomes) == 3 and welcomes[2].startswith(f"* welcome {state['me']} — "), state
+        assert state["me"] != "alice", state
     stop_cleanly(server, nc)
+
+
+def test_the_page_over_https_chats_over_wss_with_a_tls_client():
+    with tempfile.TemporaryDirectory() as directory:
+        files = make_test_ca(directory)
+        server, port, web = web_server("--tls-cert", files["server.pem"], "--tls-key", files["server.key"])
+        member, name = join_tls(port)
+        with Tabs(web, 1, scheme="https") as tabs:  # its Chromium ignores certificate errors: tabs.mjs says why
+            (a,) = tabs.names
+            # Loaded over https from a port that speaks TLS only: its WebSocket is wss.
+            assert tabs.state(0)["url"] == tabs.url and tabs.url.startswith("https://"), tabs.url
+            tabs.wait(0, online=[name, a])
+            tabs.send(0, "hello over wss")
+            assert line_matching(member, rb"<") == f"<{a}> hello over wss".encode()
+            member.send("hello over the TLS chat port\n")
+            tabs.see(0, "chat", "hello over the TLS chat port", name=name)
+        member.close_notify()
+        stop_cleanly(server)
 
 
 if __name__ == "__main__":

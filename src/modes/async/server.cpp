@@ -21,15 +21,17 @@ constexpr std::size_t read_buffer_size = 64 * 1024;
 
 constexpr std::string_view shutdown_reason = "server shutting down";
 
-/// Turns a web connection away past --max-clients: a 503 (a new socket's send buffer is empty, so this
-/// never blocks), then closes it; over https, closes it without a byte (Server::turn_away() says why).
-void refuse_web(Accepted& connection, bool tls, const ConnectionLog& log) noexcept {
+/// Turns a web connection away past a limit (reason: "server full", "too many connections from this
+/// address"): a 503 whose body says why (detail; a new socket's send buffer is empty, so this never
+/// blocks), then closes it; over https, closes it without a byte (Server::turn_away() says why).
+void refuse_web(Accepted& connection, bool tls, std::string_view reason, std::string_view detail,
+                const ConnectionLog& log) noexcept {
   try {
     if (tls) {
-      log.logger().info("{} https: server full (closed before the TLS handshake)", connection.peer);
+      log.logger().info("{} https: {} (closed before the TLS handshake)", connection.peer, reason);
     } else {
-      log.logger().info("{} http: server full (503)", connection.peer);
-      const std::string response = http_error_response(503);
+      log.logger().info("{} http: {} (503)", connection.peer, reason);
+      const std::string response = http_error_response(503, detail);
       [[maybe_unused]] const auto sent =
           ::send(connection.fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     }
@@ -125,6 +127,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
     web_context_.policy.tls = tls_.has_value();  // the page's own origin is https://HOST
     web_context_.ended = [this](const std::shared_ptr<WebSession>& session) {
       web_sessions_.erase(session);
+      uncount_address(session.get());
       check_done();
     };
     web_acceptor_.emplace(listen_on(io_, options.host, *options.web_port));
@@ -189,12 +192,20 @@ void Server::admit(std::vector<Accepted>& batch) {
 
 void Server::admit_web(std::vector<Accepted>& batch) {
   for (Accepted& accepted : batch) {
-    if (!options_.access.permits(ip_address(accepted.remote))) {
+    const IpAddress address = ip_address(accepted.remote);
+    if (!options_.access.permits(address)) {
       deny(accepted);
       continue;
     }
     if (connections() >= options_.max_clients) {
-      refuse_web(accepted, tls_.has_value(), log_);
+      refuse_web(accepted, tls_.has_value(), "server full", "server full", log_);
+      continue;
+    }
+    // One --max-per-ip for the server: chat and web connections from an address count together, as a
+    // person with a terminal and a browser tab is one person (docs/protocol.md, limits).
+    if (options_.max_per_ip > 0 && !per_ip_.try_add(address, options_.max_per_ip)) {
+      refuse_web(accepted, tls_.has_value(), "too many connections from this address",
+                 "too many connections from your address", log_);
       continue;
     }
     std::shared_ptr<WebSession> session;
@@ -203,9 +214,11 @@ void Server::admit_web(std::vector<Accepted>& batch) {
       accepted.fd = -1;  // the socket owns it
       session =
           std::make_shared<WebSession>(std::move(socket), std::move(accepted.peer), context_, web_context_);
+      if (options_.max_per_ip > 0) addresses_.emplace(session.get(), address);
     } catch (const std::exception& e) {
       log_.logger().error("cannot start a web session: {}", e.what());
       if (accepted.fd >= 0) ::close(accepted.fd);
+      if (options_.max_per_ip > 0) per_ip_.remove(address);  // counted above, never emplaced
       continue;
     }
     web_sessions_.insert(session);
@@ -325,11 +338,15 @@ void Server::on_session_end(const std::shared_ptr<Session>& session, const std::
     session->fail("internal error");
   }
   sessions_.erase(session);
-  if (const auto counted = addresses_.find(session.get()); counted != addresses_.end()) {
+  uncount_address(session.get());
+  check_done();
+}
+
+void Server::uncount_address(const void* connection) noexcept {
+  if (const auto counted = addresses_.find(connection); counted != addresses_.end()) {
     per_ip_.remove(counted->second);
     addresses_.erase(counted);
   }
-  check_done();
 }
 
 void Server::check_done() {

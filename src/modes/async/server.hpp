@@ -55,7 +55,8 @@ class Server {
   /// it away: closed without a byte when --allow/--deny refuse its address, told so past --max-clients or
   /// --max-per-ip.
   void admit(std::vector<Accepted>& batch);
-  /// The same for the web endpoint (--web-port): a WebSession each, or a 503 past --max-clients.
+  /// The same for the web endpoint (--web-port): a WebSession each, or a 503 (over https: closed without
+  /// a byte) past --max-clients or --max-per-ip, which counts chat and web connections together.
   void admit_web(std::vector<Accepted>& batch);
   /// Connections served now, TCP and web: --max-clients counts both.
   std::size_t connections() const noexcept { return sessions_.size() + web_sessions_.size(); }
@@ -75,6 +76,8 @@ class Server {
   void flush_denials(bool force);
   void begin_shutdown(int signal_number);
   void on_session_end(const std::shared_ptr<Session>& session, const std::exception_ptr& error);
+  /// A connection (a Session or a WebSession) has ended: --max-per-ip no longer counts it.
+  void uncount_address(const void* connection) noexcept;
 
   const ServeOptions& options_;
   const ConnectionLog& log_;
@@ -100,8 +103,9 @@ class Server {
   asio::steady_timer denial_timer_;  // armed while DenialLog holds denials not logged yet
   std::unordered_set<std::shared_ptr<Session>> sessions_;
   DenialLog denials_;
-  AddressCounter per_ip_;                                    // --max-per-ip only
-  std::unordered_map<const Session*, IpAddress> addresses_;  // --max-per-ip only: whom per_ip_ counts
+  AddressCounter per_ip_;                                 // --max-per-ip only
+  std::unordered_map<const void*, IpAddress> addresses_;  // --max-per-ip only: the Sessions and WebSessions
+                                                          // per_ip_ counts, and their addresses
   bool denial_timer_armed_ = false;
   std::unordered_set<std::shared_ptr<WebSession>> web_sessions_;
   bool stopping_ = false;
