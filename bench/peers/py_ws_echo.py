@@ -2,17 +2,18 @@
 """A WebSocket echo server the way a Python course writes one with threads: every client gets a thread that
 answers the upgrade (RFC 6455) and sends each text message back; pings get pongs, a close gets a close.
 
-    python3 py_ws_echo.py PORT [HOST]    (HOST defaults to 127.0.0.1)
+    python3 py_ws_echo.py PORT [HOST]    (HOST defaults to 127.0.0.1; py_threaded_echo.py beside it)
 
 A peer for `dschat bench echo --ws` (dschat's own web port is a chat room, which never echoes), not part of
 dschat."""
 
 import base64
 import hashlib
-import socket
 import struct
 import sys
-import threading
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the peers
+from py_threaded_echo import thread_per_client  # noqa: E402
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -38,7 +39,7 @@ def frame(opcode, payload):
     return head + payload
 
 
-def serve_client(conn):
+def serve_client(conn, _address):
     with conn:
         try:
             head = b""
@@ -70,23 +71,5 @@ def serve_client(conn):
             pass
 
 
-def main():
-    port = int(sys.argv[1])
-    host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(128)
-    print(f"listening on {host}:{port}", flush=True)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve_client, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: py_ws_echo.py PORT [HOST]")
-    try:
-        main()
-    except KeyboardInterrupt:
-        pass
+    thread_per_client(serve_client, "usage: py_ws_echo.py PORT [HOST]")

@@ -6,7 +6,8 @@ that goes away or does not speak WebSocket named in one line."""
 import signal
 import time
 
-from bench_test import SMALL, bench, check_clean_load, check_server_figures, start_peer
+from bench_test import (SMALL, bench, check_clean_load, check_server_figures, check_usage_errors,
+                        start_peer)
 from harness import dschat, run, run_tests
 from web_test import web_server
 
@@ -80,14 +81,10 @@ def test_server_shutdown_mid_run_is_reported_with_its_close_code():
 
 
 def test_ws_usage_errors_exit_2():
-    for args in (("broadcast", "--port", 1, "--ws", "--proto", "nats"),
-                 ("echo", "--port", 1, "--ws", "--proto", "redis"),
-                 ("idle", "--port", 1, "--ws", "--tls"),
-                 ("broadcast", "--port", 1, "--ws", "--tls-insecure")):
-        result = run("bench", *args)
-        assert result.returncode == 2, (args, result)
-        assert result.stderr.startswith(b"dschat: "), (args, result.stderr)
-        assert result.stderr.count(b"\n") == 1, (args, result.stderr)
+    check_usage_errors(("broadcast", "--port", 1, "--ws", "--proto", "nats"),
+                       ("echo", "--port", 1, "--ws", "--proto", "redis"),
+                       ("idle", "--port", 1, "--ws", "--tls"),
+                       ("broadcast", "--port", 1, "--ws", "--tls-insecure"))
     result = run("bench", "broadcast", "--port", 1, "--ws", "--proto", "nats")
     assert result.stderr == b"dschat: --ws works with --proto line only\n", result.stderr
 

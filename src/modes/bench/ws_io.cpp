@@ -6,6 +6,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "modes/bench/chunk_reader.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::bench {
@@ -17,17 +18,10 @@ asio::awaitable<std::string> ws_upgrade(asio::ip::tcp::socket& socket, WsLink& l
                              asio::redirect_error(asio::use_awaitable, error));
   if (!error) socket.non_blocking(true, error);
   while (!error && link.state() == WsLinkState::upgrading) {
-    co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
-                               asio::redirect_error(asio::use_awaitable, error));
-    if (error) break;
-    const std::size_t n = socket.read_some(asio::buffer(buffer.data(), buffer.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) {
-      error.clear();
-    } else if (error == asio::error::eof) {
-      co_return "WebSocket upgrade failed: the server closed the connection";
-    } else if (!error) {
-      link.feed(std::string_view(buffer.data(), n), on_line);
-    }
+    const ReadyRead read = co_await read_when_ready(socket, buffer);
+    error = read.error;
+    if (error == asio::error::eof) co_return "WebSocket upgrade failed: the server closed the connection";
+    if (!error) link.feed(std::string_view(buffer.data(), read.n), on_line);
   }
   if (error) co_return fmt::format("WebSocket upgrade failed: {}", describe(error));
   if (link.wants_write()) {
