@@ -41,21 +41,14 @@ std::vector<std::string> server_reads(std::string_view bytes) {
   WsDecoder decoder(1 << 20);
   std::vector<std::string> out;
   decoder.feed(bytes, [&](const WsEvent& event) {
-    switch (event.kind) {
-      case WsEventKind::text:
-        out.push_back("T" + std::string(event.data));
-        break;
-      case WsEventKind::ping:
-        out.push_back("P" + std::string(event.data));
-        break;
-      case WsEventKind::pong:
-        out.push_back("O" + std::string(event.data));
-        break;
-      case WsEventKind::close:
-        out.push_back("C" + std::to_string(event.code));
-        break;
-      default:
-        out.push_back("?");
+    if (event.kind == WsEventKind::close) {
+      out.push_back("C" + std::to_string(event.code));
+    } else {
+      const char tag = event.kind == WsEventKind::text   ? 'T'
+                       : event.kind == WsEventKind::ping ? 'P'
+                       : event.kind == WsEventKind::pong ? 'O'
+                                                         : '?';
+      out.push_back(tag + std::string(event.data));
     }
     return true;
   });
