@@ -362,11 +362,13 @@ def write_report(path, info, results, runs, command, pin, dschat):
         lines += ["## Against the number of clients", ""]
         lines += [f"![{what}]({file})" for what, file in made]
         lines.append("")
-    # The hand-written reading of the gaps (what was profiled, what to try next) travels with the figures.
-    analysis = os.path.join(ROOT, "docs", "benchmarks-analysis.md")
-    if os.path.exists(analysis):
-        with open(analysis, encoding="utf-8") as f:
-            lines += [f.read().rstrip("\n"), ""]
+    # The hand-written reading of the gaps (what was profiled, what to try next) travels with the figures,
+    # and so do the WebSocket figures of scripts/bench-ws (a run of their own, TCP and WebSocket side by side).
+    for name in ("benchmarks-analysis.md", "benchmarks-websocket.md"):
+        written = os.path.join(ROOT, "docs", name)
+        if os.path.exists(written):
+            with open(written, encoding="utf-8") as f:
+                lines += [f.read().rstrip("\n"), ""]
     lines += ["## Exact commands", "",
               "Servers (PORT is a free loopback port; dschat's print theirs with `--port 0`):", "", "```"]
     shown = []

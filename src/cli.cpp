@@ -726,6 +726,10 @@ void add_bench(CLI::App& app, Runner& run) {
                    "New connections per second, 0 = as fast as possible")
       ->check(finite(0, 1e7, "a number of connections per second"))
       ->capture_default_str();
+  bench->add_flag(
+      "--ws", options->ws,
+      "Clients speak WebSocket to a web port (serve --mode async --web-port): GET /ws, one line a "
+      "text message; not with --tls or --proto nats|redis");
   add_tls_client_flags(*bench, options->tls);
   bench->callback([&run, options, bench, connect] {
     const bool has_connect = bench->count("--connect") > 0;

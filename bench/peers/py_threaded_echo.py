@@ -22,7 +22,11 @@ def serve_client(conn, address):
             pass
 
 
-def main():
+def thread_per_client(serve, usage):
+    """Listens on PORT [HOST] from the command line (or exits with usage) and runs serve(conn, address) in a
+    thread of its own for every client, until interrupted."""
+    if len(sys.argv) < 2:
+        sys.exit(usage)
     port = int(sys.argv[1])
     host = sys.argv[2] if len(sys.argv) > 2 else "127.0.0.1"
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -30,15 +34,13 @@ def main():
     listener.bind((host, port))
     listener.listen(128)
     print(f"listening on {host}:{port}", flush=True)
-    while True:
-        conn, address = listener.accept()
-        threading.Thread(target=serve_client, args=(conn, address), daemon=True).start()
+    try:
+        while True:
+            conn, address = listener.accept()
+            threading.Thread(target=serve, args=(conn, address), daemon=True).start()
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: py_threaded_echo.py PORT [HOST]")
-    try:
-        main()
-    except KeyboardInterrupt:
-        pass
+    thread_per_client(serve_client, "usage: py_threaded_echo.py PORT [HOST]")

@@ -65,7 +65,8 @@ std::size_t WsDecoder::read_header(std::string_view input, WsEvent& event) {
     if (head_size_ < 2) continue;
     const std::uint8_t length7 = head_[1] & 0x7F;
     const std::size_t extended = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
-    if (head_size_ < 2 + extended + 4) continue;
+    const std::size_t mask_size = role_ == WsRole::server ? 4 : 0;
+    if (head_size_ < 2 + extended + mask_size) continue;
 
     std::uint64_t length = length7;
     if (extended > 0) {
@@ -77,7 +78,7 @@ std::size_t WsDecoder::read_header(std::string_view input, WsEvent& event) {
       fail(event, ws_close::protocol_error, "frame length over 2^63");
       return used;
     }
-    std::copy_n(head_.begin() + 2 + extended, 4, mask_.begin());
+    std::copy_n(head_.begin() + 2 + extended, mask_size, mask_.begin());  // a client's mask_ stays 0
     head_size_ = 0;
     start_frame(length, event);
     return used;
@@ -93,8 +94,10 @@ bool WsDecoder::check_first_bytes(WsEvent& event) {
     fail(event, ws_close::protocol_error, "reserved bits set");
   } else if (!known_opcode(opcode_)) {
     fail(event, ws_close::protocol_error, "unknown opcode");
-  } else if ((head_[1] & 0x80) == 0) {
+  } else if (role_ == WsRole::server && (head_[1] & 0x80) == 0) {
     fail(event, ws_close::protocol_error, "unmasked client frame");
+  } else if (role_ == WsRole::client && (head_[1] & 0x80) != 0) {
+    fail(event, ws_close::protocol_error, "masked server frame");
   } else if (control() && !fin_) {
     fail(event, ws_close::protocol_error, "fragmented control frame");
   } else if (control() && length7 > max_control_payload) {
@@ -140,7 +143,7 @@ std::size_t WsDecoder::read_payload(std::string_view input, WsEvent& event) {
     std::string& out = control() ? control_ : message_;
     const std::size_t from = out.size();
     out.append(input.data(), take);
-    for (std::size_t i = from; i < out.size(); ++i) {
+    for (std::size_t i = from; role_ == WsRole::server && i < out.size(); ++i) {
       out[i] = static_cast<char>(static_cast<std::uint8_t>(out[i]) ^ mask_[mask_at_]);
       mask_at_ = (mask_at_ + 1) & 3;
     }

@@ -34,7 +34,13 @@ inline constexpr std::uint16_t message_too_big = 1009;   ///< not used for text:
 /// True when code may appear in a close frame on the wire: 1000–1003, 1007–1014, 3000–4999.
 bool ws_close_code_valid(std::uint16_t code) noexcept;
 
-/// What WsDecoder found in the client's byte stream.
+/// Which end of a WebSocket connection a WsDecoder reads for: it decodes the other end's frames.
+enum class WsRole : std::uint8_t {
+  server,  ///< reads a client's frames, which must be masked
+  client,  ///< reads a server's frames, which must not be masked
+};
+
+/// What WsDecoder found in the peer's byte stream.
 enum class WsEventKind : std::uint8_t {
   none,      ///< nothing complete yet
   text,      ///< a whole text message (fragments joined), valid UTF-8, at most max_message bytes: data
@@ -52,19 +58,21 @@ struct WsEvent {
   std::uint16_t code = 0;                ///< close and error only: the close code
 };
 
-/// Decodes the frames a WebSocket client sends to a server (RFC 6455 §5), sans-I/O.
+/// Decodes the frames one end of a WebSocket connection sends to the other (RFC 6455 §5), sans-I/O.
 ///
-/// Client frames must be masked; reserved bits, unknown opcodes, fragmented or over-125-byte control
-/// frames and a continuation without a message are protocol errors (1002), a binary message is 1003, text
-/// that is not UTF-8 is 1007 (checked as bytes arrive, across fragments). A text message longer than
-/// max_message is not buffered: too_long is reported as soon as a frame header shows it, the rest of that
-/// message is skipped by length (its bytes are neither unmasked nor checked), and decoding goes on with the
-/// next message. After a close or an error event the decoder is done and ignores every further byte.
-/// Memory held: at most max_message + 125 bytes.
+/// A server (WsRole::server) reads client frames, which must be masked; a client reads server frames, which
+/// must not be (either the other way round is 1002). Reserved bits, unknown opcodes, fragmented or
+/// over-125-byte control frames and a continuation without a message are protocol errors (1002), a binary
+/// message is 1003, text that is not UTF-8 is 1007 (checked as bytes arrive, across fragments). A text
+/// message longer than max_message is not buffered: too_long is reported as soon as a frame header shows it,
+/// the rest of that message is skipped by length (its bytes are neither unmasked nor checked), and decoding
+/// goes on with the next message. After a close or an error event the decoder is done and ignores every
+/// further byte. Memory held: at most max_message + 125 bytes.
 class WsDecoder {
  public:
-  /// A decoder accepting text messages of at most max_message bytes.
-  explicit WsDecoder(std::size_t max_message) noexcept : max_message_(max_message) {}
+  /// A decoder for role accepting text messages of at most max_message bytes.
+  explicit WsDecoder(std::size_t max_message, WsRole role = WsRole::server) noexcept
+      : max_message_(max_message), role_(role) {}
 
   /// Reads input until one event is complete or input is used up; returns the bytes used (input.size()
   /// once done). event is set when an event completed, left as none otherwise.
@@ -112,6 +120,7 @@ class WsDecoder {
   std::string message_;  // the text message being assembled
   std::string control_;  // the control frame being read
   std::size_t max_message_;
+  WsRole role_;
   std::uint64_t remaining_ = 0;  // payload bytes of the current frame not read yet
   std::array<std::uint8_t, 14> head_{};
   std::array<std::uint8_t, 4> mask_{};
@@ -164,7 +173,14 @@ std::string ws_pong_frame(std::string_view payload);
 std::string ws_client_frame(WsOpcode opcode, std::string_view payload, std::array<std::uint8_t, 4> mask,
                             bool fin = true);
 
+/// Appends ws_client_frame(opcode, payload, mask, fin) to out.
+void ws_append_client_frame(std::string& out, WsOpcode opcode, std::string_view payload,
+                            std::array<std::uint8_t, 4> mask, bool fin = true);
+
 /// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key: base64(SHA-1(key + the RFC 6455 GUID)).
 std::string ws_accept_key(std::string_view client_key);
+
+/// A client's Sec-WebSocket-Key: the base64 encoding of a 16-byte nonce (24 characters).
+std::string ws_client_key(const std::array<std::uint8_t, 16>& nonce);
 
 }  // namespace dschat

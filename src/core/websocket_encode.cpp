@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::size_t max_control_payload = 125;
 
+/// The base64 encoding of bytes (at most EVP_MAX_MD_SIZE of them).
+std::string base64(const unsigned char* bytes, std::size_t size) {
+  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};
+  const int length = EVP_EncodeBlock(encoded.data(), bytes, static_cast<int>(size));
+  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(length));
+}
+
 /// The length of the longest prefix of text, at most limit bytes, that does not cut a UTF-8 character.
 std::size_t utf8_prefix(std::string_view text, std::size_t limit) noexcept {
   if (text.size() <= limit) return text.size();
@@ -75,14 +82,28 @@ std::string ws_pong_frame(std::string_view payload) {
 
 std::string ws_client_frame(WsOpcode opcode, std::string_view payload, std::array<std::uint8_t, 4> mask,
                             bool fin) {
-  std::string frame(ws_frame_header(opcode, payload.size()).view());
-  if (!fin) frame[0] = static_cast<char>(frame[0] & 0x7F);
-  frame[1] = static_cast<char>(frame[1] | 0x80);
-  for (const std::uint8_t byte : mask)
-    frame.push_back(static_cast<char>(byte));
-  for (std::size_t i = 0; i < payload.size(); ++i)
-    frame.push_back(static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]));
+  std::string frame;
+  ws_append_client_frame(frame, opcode, payload, mask, fin);
   return frame;
+}
+
+void ws_append_client_frame(std::string& out, WsOpcode opcode, std::string_view payload,
+                            std::array<std::uint8_t, 4> mask, bool fin) {
+  const WsFrameHeader header = ws_frame_header(opcode, payload.size());
+  const std::size_t at = out.size();
+  out.append(header.view());
+  if (!fin) out[at] = static_cast<char>(out[at] & 0x7F);
+  out[at + 1] = static_cast<char>(out[at + 1] | 0x80);
+  for (const std::uint8_t byte : mask)
+    out.push_back(static_cast<char>(byte));
+  const std::size_t start = out.size();
+  out.append(payload);
+  for (std::size_t i = 0; i < payload.size(); ++i)
+    out[start + i] = static_cast<char>(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
+}
+
+std::string ws_client_key(const std::array<std::uint8_t, 16>& nonce) {
+  return base64(nonce.data(), nonce.size());
 }
 
 std::string ws_accept_key(std::string_view client_key) {
@@ -93,9 +114,7 @@ std::string ws_accept_key(std::string_view client_key) {
   unsigned int digest_size = 0;
   if (EVP_Digest(input.data(), input.size(), digest.data(), &digest_size, EVP_sha1(), nullptr) != 1)
     throw std::runtime_error("SHA-1 failed");
-  std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};
-  const int size = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest_size));
-  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(size));
+  return base64(digest.data(), digest_size);
 }
 
 }  // namespace dschat

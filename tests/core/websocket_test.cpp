@@ -43,8 +43,9 @@ std::string describe(const WsEvent& event) {
   return "?";
 }
 
-Events decode(std::size_t max_message, const std::vector<std::string_view>& chunks) {
-  WsDecoder decoder(max_message);
+Events decode(std::size_t max_message, const std::vector<std::string_view>& chunks,
+              dschat::WsRole role = dschat::WsRole::server) {
+  WsDecoder decoder(max_message, role);
   Events events;
   for (const auto chunk : chunks) {
     decoder.feed(chunk, [&](const WsEvent& event) {
@@ -58,19 +59,25 @@ Events decode(std::size_t max_message, const std::vector<std::string_view>& chun
 
 /// Checks that stream decodes to expected however it is split: whole, at every byte, in two pieces at
 /// every position, and in three pieces at every pair of positions (for streams of up to 300 bytes).
-void check_every_split(std::string_view stream, const Events& expected, std::size_t max_message = 4096) {
-  CHECK(decode(max_message, {stream}) == expected);
+void check_every_split(std::string_view stream, const Events& expected, std::size_t max_message = 4096,
+                       dschat::WsRole role = dschat::WsRole::server) {
+  CHECK(decode(max_message, {stream}, role) == expected);
   std::vector<std::string_view> bytes;
   for (std::size_t i = 0; i < stream.size(); ++i)
     bytes.push_back(stream.substr(i, 1));
-  CHECK(decode(max_message, bytes) == expected);
+  CHECK(decode(max_message, bytes, role) == expected);
   for (std::size_t i = 0; i <= stream.size(); ++i) {
-    CHECK(decode(max_message, {stream.substr(0, i), stream.substr(i)}) == expected);
+    CHECK(decode(max_message, {stream.substr(0, i), stream.substr(i)}, role) == expected);
     if (stream.size() > 300) continue;
     for (std::size_t j = i; j <= stream.size(); ++j)
-      CHECK(decode(max_message, {stream.substr(0, i), stream.substr(i, j - i), stream.substr(j)}) ==
+      CHECK(decode(max_message, {stream.substr(0, i), stream.substr(i, j - i), stream.substr(j)}, role) ==
             expected);
   }
+}
+
+/// check_every_split for a client reading a server's frames.
+void check_client_every_split(std::string_view stream, const Events& expected) {
+  check_every_split(stream, expected, 4096, dschat::WsRole::client);
 }
 
 constexpr std::array<std::uint8_t, 4> mask{0x37, 0xFA, 0x21, 0x3D};
@@ -180,6 +187,22 @@ TEST_CASE("WsDecoder::feed closes with 1002 on a 64-bit length with its top bit 
 TEST_CASE("WsDecoder::feed closes with 1002 on an unmasked frame, as a server sends it") {
   check_every_split(dschat::ws_frame(WsOpcode::text, "hi"), {"E1002"});
   check_every_split(text("ok") + dschat::ws_ping_frame("p"), {"Tok", "E1002"});
+}
+
+TEST_CASE("WsDecoder::feed in the client role decodes a server's unmasked frames") {
+  const std::string long_line(300, 'x');  // a 16-bit length
+  check_client_every_split(
+      dschat::ws_frame(WsOpcode::text, "hi") + dschat::ws_ping_frame("p") +
+          dschat::ws_frame(WsOpcode::text, long_line) + dschat::ws_frame(WsOpcode::text, "") +
+          dschat::ws_close_frame(ws_close::going_away, "bye") + dschat::ws_frame(WsOpcode::text, "after"),
+      {"Thi", "Pp", "T" + long_line, "T", "C1001:bye"});
+}
+
+TEST_CASE("WsDecoder::feed in the client role checks UTF-8 and closes with 1002 on a masked frame") {
+  check_client_every_split(
+      dschat::ws_frame(WsOpcode::text, "ok") + dschat::ws_frame(WsOpcode::text, "\xC0\x80"),
+      {"Tok", "E1007"});
+  check_client_every_split(dschat::ws_frame(WsOpcode::text, "ok") + text("masked"), {"Tok", "E1002"});
 }
 
 TEST_CASE("WsDecoder::feed closes with 1002 on reserved bits and unknown opcodes") {
@@ -362,6 +385,21 @@ TEST_CASE("ws_ping_frame and ws_pong_frame carry at most 125 bytes") {
         "\x8A\x03"
         "abc"sv);
   CHECK(dschat::ws_pong_frame(std::string(200, 'p')) == "\x8A\x7D" + std::string(125, 'p'));
+}
+
+TEST_CASE("ws_append_client_frame appends what ws_client_frame makes") {
+  std::string out = "before";
+  dschat::ws_append_client_frame(out, WsOpcode::text, "payload", mask);
+  dschat::ws_append_client_frame(out, WsOpcode::ping, "", mask);
+  CHECK(out == "before" + text("payload") + control(WsOpcode::ping, ""));
+}
+
+TEST_CASE("ws_client_key encodes 16 bytes as the 24 characters of a Sec-WebSocket-Key") {
+  // The nonce 01 02 ... 10 (the example of RFC 6455 section 4.1), as Python's base64 module encodes it.
+  std::array<std::uint8_t, 16> nonce{};
+  for (std::size_t i = 0; i < nonce.size(); ++i)
+    nonce[i] = static_cast<std::uint8_t>(i + 1);
+  CHECK(dschat::ws_client_key(nonce) == "AQIDBAUGBwgJCgsMDQ4PEA==");
 }
 
 TEST_CASE("ws_accept_key gives the value of the example in RFC 6455 section 1.3") {

@@ -379,13 +379,18 @@ def test_wrong_kind_of_server_is_named():
                              f"10 s: is it a chat server?\n").encode(), result.stderr
 
 
-def test_usage_errors_exit_2():
-    for args in (("broadcast",), ("broadcast", "--port", 1, "--clients", 1), ("bogus", "--port", 1),
-                 ("echo", "--port", 1, "--window", 0), ("idle", "--port", 1, "--server-pid", -3)):
+def check_usage_errors(*cases):
+    """Each case (the arguments after `dschat bench`) is refused with exit 2 and one line on stderr."""
+    for args in cases:
         result = run("bench", *args)
         assert result.returncode == 2, (args, result)
         assert result.stderr.startswith(b"dschat: "), (args, result.stderr)
         assert result.stderr.count(b"\n") == 1, (args, result.stderr)
+
+
+def test_usage_errors_exit_2():
+    check_usage_errors(("broadcast",), ("broadcast", "--port", 1, "--clients", 1), ("bogus", "--port", 1),
+                       ("echo", "--port", 1, "--window", 0), ("idle", "--port", 1, "--server-pid", -3))
 
 
 def test_missing_server_pid_is_an_error():

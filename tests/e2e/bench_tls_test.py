@@ -4,7 +4,7 @@ held, and a server that does not speak TLS (or is not the one pinned) refused wi
 
 import re
 
-from bench_test import SMALL, bench, check_clean_load, check_server_figures
+from bench_test import SMALL, bench, check_clean_load, check_server_figures, check_usage_errors
 from harness import run, run_tests, start_server
 
 FINGERPRINT = re.compile(rb"tls fingerprint (SHA256:[0-9a-f]{64})\n")
@@ -87,14 +87,10 @@ def test_a_server_with_another_certificate_is_refused():
 
 
 def test_tls_usage_errors_exit_2():
-    for args in (("broadcast", "--port", 1, "--tls", "--proto", "nats"),
-                 ("echo", "--port", 1, "--tls-insecure", "--proto", "redis"),
-                 ("idle", "--port", 1, "--tls-insecure", "--tls-fingerprint", "SHA256:" + "0" * 64),
-                 ("broadcast", "--port", 1, "--tls-fingerprint", "not-a-fingerprint")):
-        result = run("bench", *args)
-        assert result.returncode == 2, (args, result)
-        assert result.stderr.startswith(b"dschat: "), (args, result.stderr)
-        assert result.stderr.count(b"\n") == 1, (args, result.stderr)
+    check_usage_errors(("broadcast", "--port", 1, "--tls", "--proto", "nats"),
+                       ("echo", "--port", 1, "--tls-insecure", "--proto", "redis"),
+                       ("idle", "--port", 1, "--tls-insecure", "--tls-fingerprint", "SHA256:" + "0" * 64),
+                       ("broadcast", "--port", 1, "--tls-fingerprint", "not-a-fingerprint"))
     result = run("bench", "broadcast", "--port", 1, "--tls", "--proto", "nats")
     assert result.stderr == b"dschat: --tls works with --proto line only\n", result.stderr
 

@@ -123,7 +123,7 @@ std::size_t WebSession::receive(std::error_code& error) {
   if (!tls_) return socket_.read_some(asio::buffer(buffer_), error);
   const std::size_t n = tls_->receive(socket_.native_handle(), buffer_, error);
   // Handshake messages the socket would not take at once leave the way frames do.
-  if (tls_->has_output() && !failed_) start_writer();
+  if (tls_->has_output() && !failed_) schedule_flush();
   if (tls_->handshake_done() && !tls_opened_) on_tls_open();
   if (error == std::errc::protocol_error) {
     fail(tls_->reason(error));  // a client that does not speak TLS, a bad record: closed at once

@@ -136,9 +136,13 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   void queue(const Message& bytes);
   /// Queues a frame; cuts the client off (false) when the outbox is full.
   bool push(PrefixedSlice frame);
-  /// Starts write_loop() after this turn of the loop, unless it runs already.
+  /// Writes what is queued after this turn of the loop (flush_now), unless that is planned or a writer runs.
+  void schedule_flush();
+  /// Hands the kernel what is queued; starts the writer when the socket would not take it all.
+  void flush_now();
+  /// Starts write_loop(), unless it runs already.
   void start_writer();
-  /// Writes what is queued, waiting for the socket while it is full, until the outbox is empty.
+  /// Waits for the socket to take more, writes, and again, until the outbox is empty.
   Awaitable<void> write_loop();
   /// Writes until the outbox is empty or deadline passes.
   Awaitable<void> flush(Clock::time_point deadline);
@@ -167,7 +171,8 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   bool reading_done_ = false;
   bool close_sent_ = false;
   bool failed_ = false;
-  bool writing_ = false;  // write_loop() exists
+  bool writing_ = false;          // write_loop() exists
+  bool flush_scheduled_ = false;  // flush_now() is posted
   bool paced_ = false;
   bool awaiting_pong_ = false;    // pinged, and nothing heard since
   bool tls_opened_ = false;       // on_tls_open() has run

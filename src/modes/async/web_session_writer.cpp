@@ -1,6 +1,8 @@
 // The writing half of a WebSession: the Session's write path in small. Frames wait in a FrameOutbox
 // (bounded by --max-queue) and leave in gathered, non-blocking writes after the turn that queued them: a
 // room line as its frame header and the room's own text, shared with every other member, never copied.
+// As for a Session, a burst costs one posted flush; only a member whose socket buffer is full gets a writer
+// coroutine, which waits for it to read.
 
 #include <sys/uio.h>
 
@@ -34,8 +36,21 @@ bool WebSession::push(PrefixedSlice frame) {
     fail(context_.too_slow);
     return false;
   }
-  start_writer();
+  schedule_flush();
   return true;
+}
+
+void WebSession::schedule_flush() {
+  if (flush_scheduled_ || writing_) return;
+  flush_scheduled_ = true;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush_now(); });
+}
+
+void WebSession::flush_now() {
+  flush_scheduled_ = false;
+  // close() may have flushed and closed the socket since; the writer, if any, has it.
+  if (failed_ || writing_ || !socket_.is_open()) return;
+  if (!write_now() && !failed_) start_writer();
 }
 
 void WebSession::start_writer() {
@@ -51,14 +66,14 @@ void WebSession::start_writer() {
 }
 
 Awaitable<void> WebSession::write_loop() {
-  // co_spawn may start the writer at once: let the turn finish, so that what it queues leaves in one write.
-  co_await asio::post(socket_.get_executor(), use_tuple);
-  while (!failed_ && !write_now() && !failed_) {
+  // Started when the socket would not take everything: wait for it to drain before writing again.
+  while (!failed_) {
     const auto [error] = co_await socket_.async_wait(asio::socket_base::wait_write, use_tuple);
     if (error) {
       fail(disconnect_reason(error));
       break;
     }
+    if (write_now() || failed_) break;
   }
   writing_ = false;  // here, not in the completion handler: a send() after this point starts a new writer
 }

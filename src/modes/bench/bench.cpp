@@ -29,6 +29,10 @@ void check(const BenchOptions& options) {
   if (options.tls.wanted() && options.proto != BenchProto::line) {
     throw UsageError("--tls works with --proto line only");
   }
+  if (options.ws && options.proto != BenchProto::line) throw UsageError("--ws works with --proto line only");
+  if (options.ws && options.tls.wanted()) {
+    throw UsageError("--ws does not speak TLS (wss): give --ws or the --tls flags, not both");
+  }
   if (options.servers.size() > 1 && options.scenario == BenchScenario::idle) {
     throw UsageError("--connect with several servers works with broadcast and echo only");
   }

@@ -47,6 +47,7 @@ struct BenchOptions {
   std::optional<std::string> json;  ///< also write the figures as JSON to this file
   double connect_rate = 0;          ///< new connections per second, 0 = as fast as possible
   TlsClientFlags tls;               ///< every client speaks TLS (line protocol only)
+  bool ws = false;  ///< every client speaks WebSocket to a web port, one line a message (line protocol only)
 };
 
 /// Runs one benchmark against a line server and prints its summary; failure (exit 1) when the server

@@ -12,6 +12,25 @@
 
 namespace dschat::bench {
 
+/// What read_when_ready() got: n bytes, or the error (eof at the end of the stream); neither when the
+/// socket had nothing after all.
+struct ReadyRead {
+  std::size_t n = 0;
+  std::error_code error;
+};
+
+/// Waits until socket (non-blocking) is readable, then reads what it has into buffer: for handshakes, whose
+/// buffer is shared by every connection of one thread.
+inline asio::awaitable<ReadyRead> read_when_ready(asio::ip::tcp::socket& socket, std::span<char> buffer) {
+  ReadyRead read;
+  co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
+                             asio::redirect_error(asio::use_awaitable, read.error));
+  if (read.error) co_return read;
+  read.n = socket.read_some(asio::buffer(buffer.data(), buffer.size()), read.error);
+  if (read.error == asio::error::would_block || read.error == asio::error::try_again) read.error.clear();
+  co_return read;
+}
+
 /// Reads socket until end of stream or error, handing each chunk to on_chunk(std::string_view), with
 /// readiness waits: for many connections that are mostly quiet. The buffer may be shared by every reader of
 /// one thread: a chunk is read only when the socket is ready and is handed out before anything else runs, so

@@ -11,6 +11,7 @@
 #include "modes/bench/connect_many.hpp"
 #include "modes/bench/run_setup.hpp"
 #include "modes/bench/tls_io.hpp"
+#include "modes/bench/ws_io.hpp"
 #include "net/endpoint.hpp"
 #include "net/process.hpp"
 
@@ -48,6 +49,10 @@ IdleRun::IdleRun(const BenchOptions& options, const asio::ip::tcp::endpoint& end
     plain_buffer_.resize(16 * 1024);
     tls_sessions_.resize(options.clients);
   }
+  if (options.ws) {
+    ws_links_.resize(options.clients);
+    ws_seed_ = random_seed();
+  }
 }
 
 BenchResult IdleRun::run() {
@@ -66,6 +71,7 @@ asio::awaitable<void> IdleRun::main(TaskGroup& tasks) {
   try {
     ConnectPlan plan{{endpoint_}, options_.connect_rate, 64, false};
     if (tls_) plan.handshake = [this](std::size_t i) { return handshake(i); };
+    if (options_.ws) plan.handshake = [this](std::size_t i) { return ws_handshake(i); };
     const auto connected = co_await connect_many(sockets_, plan, [&](std::size_t i) {
       ++opened_;
       const std::string greeting = wire_.greeting(i);
@@ -110,10 +116,22 @@ asio::awaitable<std::string> IdleRun::handshake(std::size_t index) {
   co_return co_await tls_handshake(sockets_[index], engine, read_buffer_);
 }
 
+asio::awaitable<std::string> IdleRun::ws_handshake(std::size_t index) {
+  auto& link = ws_links_[index].emplace(format_endpoint(endpoint_), ws_seed_ + index);
+  co_return co_await ws_upgrade(sockets_[index], link, read_buffer_,
+                                [this, index](std::string_view line) { on_chunk(index, line); });
+}
+
 asio::awaitable<void> IdleRun::hold(std::size_t index) {
   // Whatever the server sends (welcome lines, join notices) is read and dropped, so that its queues
   // for these clients stay empty; only the end of the connection matters.
-  const auto scan = [this, index](std::string_view chunk) { on_chunk(index, chunk); };
+  const auto scan = [this, index](std::string_view chunk) {
+    if (ws_links_.empty()) {
+      on_chunk(index, chunk);
+    } else {
+      on_ws_chunk(index, chunk);
+    }
+  };
   std::error_code error;
   TlsEngine* tls = tls_sessions_.empty() ? nullptr : &*tls_sessions_[index];
   // (No co_await inside a conditional expression: GCC 12 miscompiles that.)
@@ -126,9 +144,11 @@ asio::awaitable<void> IdleRun::hold(std::size_t index) {
   if (closing_) co_return;
   ++closed_by_server_;
   if (first_close_.empty()) {
-    first_close_ = error == asio::error::eof ? "closed by the server"
-                   : error == tls_failed()   ? fmt::format("TLS error: {}", tls->error())
-                                             : describe(error);
+    const WsLink* ws = ws_links_.empty() ? nullptr : &*ws_links_[index];
+    first_close_ = ws && ws->state() == WsLinkState::ended ? ws->error()
+                   : error == asio::error::eof             ? "closed by the server"
+                   : error == tls_failed()                 ? fmt::format("TLS error: {}", tls->error())
+                                                           : describe(error);
   }
 }
 
@@ -139,6 +159,18 @@ asio::awaitable<std::error_code> IdleRun::flush_tls(std::size_t index) {
   co_await asio::async_write(sockets_[index], asio::buffer(bytes),
                              asio::redirect_error(asio::use_awaitable, error));
   co_return error;
+}
+
+void IdleRun::on_ws_chunk(std::size_t index, std::string_view chunk) {
+  auto& link = *ws_links_[index];
+  link.feed(chunk, [&](std::string_view line) { on_chunk(index, line); });
+  if (link.wants_write()) {
+    // A pong, or the close answering the server's: a few bytes into an idle connection's empty send
+    // buffer, written at once; if that fails, the server's next ping timeout says so.
+    const std::string replies = link.take_replies();
+    std::error_code ignored;
+    asio::write(sockets_[index], asio::buffer(replies), ignored);
+  }
 }
 
 void IdleRun::on_chunk(std::size_t index, std::string_view chunk) {

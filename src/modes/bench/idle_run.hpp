@@ -12,6 +12,7 @@
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"
 #include "modes/bench/wire.hpp"
+#include "modes/bench/ws_link.hpp"
 #include "net/tls_engine.hpp"
 
 namespace dschat::bench {
@@ -31,11 +32,15 @@ class IdleRun {
   asio::awaitable<void> main(TaskGroup& tasks);
   /// The TLS handshake of connection index (a ConnectPlan's handshake).
   asio::awaitable<std::string> handshake(std::size_t index);
+  /// The WebSocket upgrade of connection index (a ConnectPlan's handshake).
+  asio::awaitable<std::string> ws_handshake(std::size_t index);
   asio::awaitable<void> hold(std::size_t index);
   /// Writes what connection index's TLS engine has for the socket; returns the write's error.
   asio::awaitable<std::error_code> flush_tls(std::size_t index);
   /// Counts client index in once its chunks show it joined; the last one sets the result's all_in_s.
   void on_chunk(std::size_t index, std::string_view chunk);
+  /// on_chunk for a WebSocket client: its messages are what counts, its pongs are written at once.
+  void on_ws_chunk(std::size_t index, std::string_view chunk);
   asio::awaitable<void> show_progress();
 
   const BenchOptions& options_;
@@ -46,6 +51,8 @@ class IdleRun {
   std::vector<char> read_buffer_;   ///< shared by every reader (and every TLS handshake)
   std::vector<char> plain_buffer_;  ///< TLS: decrypted chunks, shared
   std::vector<std::optional<TlsEngine>> tls_sessions_;
+  std::vector<std::optional<WsLink>> ws_links_;  ///< --ws
+  std::uint64_t ws_seed_ = 0;                    ///< --ws: keys and masks of link i come from ws_seed_ + i
   Wire wire_;
   std::vector<MarkerScan> joined_;  ///< per client: has it joined yet
   std::size_t joined_count_ = 0;

@@ -11,6 +11,7 @@
 #include "modes/bench/load_run.hpp"
 #include "modes/bench/run_setup.hpp"
 #include "modes/bench/tls_io.hpp"
+#include "modes/bench/ws_io.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::bench {
@@ -44,6 +45,19 @@ asio::awaitable<std::string> LoadRun::stuck_handshake(std::size_t index) {
   co_return co_await tls_handshake(stuck_sockets_[index], engine, handshake_buffer_);
 }
 
+asio::awaitable<std::string> LoadRun::ws_handshake(std::size_t index) {
+  auto& link =
+      clients_[index]->ws.emplace(format_endpoint(endpoints_[index % endpoints_.size()]), ws_seed_ + index);
+  co_return co_await ws_upgrade(sockets_[index], link, handshake_buffer_,
+                                [this, index](std::string_view line) { on_line(index, line, now_ns()); });
+}
+
+asio::awaitable<std::string> LoadRun::stuck_ws_handshake(std::size_t index) {
+  auto& link = stuck_ws_[index].emplace(format_endpoint(endpoints_[index % endpoints_.size()]),
+                                        ws_seed_ + options_.clients + index);
+  co_return co_await ws_upgrade(stuck_sockets_[index], link, handshake_buffer_, [](std::string_view) {});
+}
+
 asio::awaitable<void> LoadRun::read(std::size_t index) {
   auto& client = *clients_[index];
   client.read_buffer.resize(read_buffer_size_);
@@ -69,6 +83,13 @@ asio::awaitable<std::error_code> LoadRun::write_out(std::size_t index) {
     co_return co_await flush_tls(index);
   }
   std::error_code error;
+  if (client.ws) {
+    client.frames = client.ws->take_replies();  // pongs first: they answer what came before
+    client.ws->append_lines(client.frames, client.out);
+    co_await asio::async_write(sockets_[index], asio::buffer(client.frames),
+                               asio::redirect_error(asio::use_awaitable, error));
+    co_return error;
+  }
   co_await asio::async_write(sockets_[index], asio::buffer(client.out),
                              asio::redirect_error(asio::use_awaitable, error));
   co_return error;
@@ -90,7 +111,18 @@ asio::awaitable<std::error_code> LoadRun::flush_tls(std::size_t index) {
 
 void LoadRun::on_chunk(std::size_t receiver, std::string_view chunk) {
   const std::uint64_t now = now_ns();  // one clock read per chunk: it all arrived at once
-  clients_[receiver]->framer.feed(chunk, [&](FrameKind kind, std::string_view line) {
+  auto& client = *clients_[receiver];
+  if (client.ws) {
+    const WsLinkState state =
+        client.ws->feed(chunk, [&](std::string_view line) { on_line(receiver, line, now); });
+    if (client.ws->wants_write()) answer_ping(receiver);
+    if (state == WsLinkState::ended) {
+      report_loss(
+          fmt::format("WebSocket to {} ended during the run: {}", result_.target, client.ws->error()));
+    }
+    return;
+  }
+  client.framer.feed(chunk, [&](FrameKind kind, std::string_view line) {
     if (kind == FrameKind::line) on_line(receiver, line, now);
     return true;
   });
@@ -126,13 +158,17 @@ void LoadRun::answer_ping(std::size_t index) {
     clients_[index]->wake.notify();
     return;
   }
-  // Nobody else writes to a receiver's socket after its greeting; the answer is a constant.
-  asio::async_write(sockets_[index], asio::buffer(wire_.ping_answer()), [](std::error_code, std::size_t) {});
+  // Nobody else writes to a receiver's socket after its greeting; the NATS answer is a constant, the
+  // WebSocket pong waits in the client (the server pings every 30 s: never two writes at once).
+  auto& client = *clients_[index];
+  if (client.ws) client.replies = client.ws->take_replies();
+  asio::async_write(sockets_[index],
+                    asio::buffer(client.ws ? std::string_view(client.replies) : wire_.ping_answer()),
+                    [](std::error_code, std::size_t) {});
 }
 
 asio::awaitable<void> LoadRun::send(std::size_t index) {
   auto& client = *clients_[index];
-  auto& socket = sockets_[index];
   const bool paced = options_.rate > 0;
   // Paced: sender s sends at rate / senders, its schedule offset by s / rate so that the senders
   // together send evenly. Each message is stamped with its intended time, so a late send (a blocked
@@ -151,10 +187,13 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
   std::uint64_t k = 0;
   while (!stop_sending_) {
     client.out.clear();
-    if (std::exchange(client.answer_due, false)) client.out.append(wire_.ping_answer());
+    // An answer to the server's ping (nats: in out; WebSocket: a pong that write_out adds) is written even
+    // when no message is due.
+    const bool answer = std::exchange(client.answer_due, false);
+    if (answer) client.out.append(wire_.ping_answer());
     const std::uint64_t now = now_ns();
     if (paced) {
-      if (due(k) > now && client.out.empty()) {
+      if (due(k) > now && !answer) {
         co_await client.wake.wait_until(start_ + std::chrono::nanoseconds(due(k)));
         continue;
       }
@@ -162,7 +201,7 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
         add(due(k));
     } else {
       const std::uint64_t in_flight = tracker_.in_flight(index);
-      if (in_flight >= window_ && client.out.empty()) {
+      if (in_flight >= window_ && !answer) {
         co_await client.wake.wait_until(Clock::now() + 1s);  // a receipt of ours notifies earlier
         continue;
       }
@@ -170,14 +209,7 @@ asio::awaitable<void> LoadRun::send(std::size_t index) {
       for (std::uint64_t n = std::min<std::uint64_t>(open, max_batch); n > 0; --n)
         add(now);
     }
-    std::error_code error;
-    if (client.tls) {
-      client.tls->write_plaintext(client.out);
-      error = co_await flush_tls(index);
-    } else {
-      co_await asio::async_write(socket, asio::buffer(client.out),
-                                 asio::redirect_error(asio::use_awaitable, error));
-    }
+    const std::error_code error = co_await write_out(index);
     if (error) {
       connection_lost(error);
       co_return;

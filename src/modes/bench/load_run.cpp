@@ -51,6 +51,11 @@ LoadRun::LoadRun(const BenchOptions& options, std::vector<asio::ip::tcp::endpoin
     plain_buffer_.resize(64 * 1024);
     handshake_buffer_.resize(16 * 1024);
   }
+  if (options.ws) {
+    stuck_ws_.resize(options.stuck);
+    handshake_buffer_.resize(16 * 1024);
+    ws_seed_ = random_seed();
+  }
 }
 
 BenchResult LoadRun::run() {
@@ -70,6 +75,9 @@ asio::awaitable<void> LoadRun::main(TaskGroup& tasks) {
     if (tls_) {
       plan.handshake = [this](std::size_t i) { return handshake(i); };
       stuck_plan.handshake = [this](std::size_t i) { return stuck_handshake(i); };
+    } else if (options_.ws) {
+      plan.handshake = [this](std::size_t i) { return ws_handshake(i); };
+      stuck_plan.handshake = [this](std::size_t i) { return stuck_ws_handshake(i); };
     }
     // The stuck clients first: by the time the probe has reached every reading client, they are in
     // the room too and get every load message that they will never read.

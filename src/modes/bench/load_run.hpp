@@ -17,6 +17,7 @@
 #include "modes/bench/task_group.hpp"
 #include "modes/bench/wakeup.hpp"
 #include "modes/bench/wire.hpp"
+#include "modes/bench/ws_link.hpp"
 #include "net/tls_engine.hpp"
 
 namespace dschat::bench {
@@ -36,8 +37,8 @@ class LoadRun {
  private:
   using Clock = Wakeup::Clock;
 
-  /// One client: its line framer, read and write buffers, its TLS session with --tls; the sender
-  /// coroutine sleeps on wake.
+  /// One client: its line framer, read and write buffers, its TLS session with --tls, its WebSocket with
+  /// --ws; the sender coroutine sleeps on wake.
   struct Client {
     explicit Client(asio::io_context& io) : wake(io.get_executor()) {}
     LineFramer framer{std::size_t{1} << 20};
@@ -49,6 +50,9 @@ class LoadRun {
     std::optional<TlsEngine> tls;
     std::string ciphertext;  ///< being written (TLS)
     bool writing = false;    ///< a write of ciphertext is in flight (TLS)
+    std::optional<WsLink> ws;
+    std::string frames;   ///< out as WebSocket frames, being written (--ws)
+    std::string replies;  ///< a receiver's pongs or close, being written (--ws)
   };
 
   asio::awaitable<void> main(TaskGroup& tasks);
@@ -61,6 +65,10 @@ class LoadRun {
   asio::awaitable<std::string> handshake(std::size_t index);
   /// The TLS handshake of stuck client index.
   asio::awaitable<std::string> stuck_handshake(std::size_t index);
+  /// The WebSocket upgrade of client index (a ConnectPlan's handshake).
+  asio::awaitable<std::string> ws_handshake(std::size_t index);
+  /// The WebSocket upgrade of stuck client index.
+  asio::awaitable<std::string> stuck_ws_handshake(std::size_t index);
   /// Writes client index's plaintext out (TLS or not); returns the write's error.
   asio::awaitable<std::error_code> write_out(std::size_t index);
   /// Writes what client index's TLS engine has for the socket, unless a write of it is in flight already
@@ -72,7 +80,7 @@ class LoadRun {
   asio::awaitable<void> pause_until(Clock::time_point deadline);
   void on_chunk(std::size_t receiver, std::string_view chunk);
   void on_line(std::size_t receiver, std::string_view line, std::uint64_t now_ns);
-  /// Answers the server's keepalive PING on client index's socket.
+  /// Answers the server's keepalive PING (nats) or WebSocket ping on client index's socket.
   void answer_ping(std::size_t index);
   void connection_lost(const std::error_code& error);
   /// Ends the run with what (the first loss only; none once we are closing).
@@ -93,8 +101,10 @@ class LoadRun {
   std::vector<std::unique_ptr<Client>> clients_;
   std::size_t read_buffer_size_;  ///< per client
   std::vector<std::optional<TlsEngine>> stuck_tls_;
+  std::vector<std::optional<WsLink>> stuck_ws_;
+  std::uint64_t ws_seed_ = 0;           ///< --ws: keys and masks of client i come from ws_seed_ + i
   std::vector<char> plain_buffer_;      ///< TLS: decrypted chunks, shared (see read_tls_stream)
-  std::vector<char> handshake_buffer_;  ///< TLS: shared by the handshakes (see tls_handshake)
+  std::vector<char> handshake_buffer_;  ///< TLS, WebSocket: shared by the handshakes (see tls_handshake)
   DeliveryTracker tracker_;
   Clock::time_point start_ = Clock::now();
   Wakeup main_wake_;

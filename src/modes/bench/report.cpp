@@ -12,9 +12,10 @@ std::string kib_text(std::uint64_t kib) {
   return format_bytes(static_cast<std::size_t>(kib) * 1024);
 }
 
-/// HOST:PORT, with the protocol when it is not lines, or TLS.
+/// HOST:PORT, with the protocol when it is not lines, or TLS, or WebSocket.
 std::string target_text(const BenchResult& r) {
   if (r.tls) return fmt::format("{} (TLS)", r.target);
+  if (r.ws) return fmt::format("{} (WebSocket)", r.target);
   return r.proto == "line" ? r.target : fmt::format("{} ({})", r.target, r.proto);
 }
 

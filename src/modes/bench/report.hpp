@@ -36,6 +36,7 @@ struct BenchResult {
   std::size_t servers = 1;     ///< servers the clients were spread over, round robin
   std::string proto = "line";  ///< what the clients speak: line, nats, redis
   bool tls = false;            ///< the clients spoke TLS (--tls)
+  bool ws = false;             ///< the clients spoke WebSocket (--ws)
   std::size_t clients = 0;
   std::size_t stuck = 0;  ///< clients that never read
   std::size_t senders = 0;

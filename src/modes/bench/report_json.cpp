@@ -72,8 +72,8 @@ std::string format_json(const BenchResult& r) {
   for (const auto& warning : r.warnings)
     warnings += (warnings.empty() ? "" : ", ") + quoted(warning);
   std::string out = "{\n";
-  out += fmt::format("  \"scenario\": {}, \"target\": {}, \"proto\": {}, \"tls\": {},\n", quoted(r.scenario),
-                     quoted(r.target), quoted(r.proto), r.tls);
+  out += fmt::format("  \"scenario\": {}, \"target\": {}, \"proto\": {}, \"tls\": {}, \"ws\": {},\n",
+                     quoted(r.scenario), quoted(r.target), quoted(r.proto), r.tls, r.ws);
   out += fmt::format(
       "  \"clients\": {}, \"stuck\": {}, \"senders\": {}, \"rate\": {}, \"window\": {}, \"payload\": {}, "
       "\"duration_s\": {}, \"warmup_s\": {},\n",

@@ -35,6 +35,7 @@ BenchResult new_result(const BenchOptions& options) {
   }
   result.proto = std::string(proto_name(options.proto));
   result.tls = options.tls.wanted();
+  result.ws = options.ws;
   result.clients = options.clients;
   if (options.scenario != BenchScenario::idle) {
     result.stuck = options.stuck;

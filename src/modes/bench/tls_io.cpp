@@ -4,6 +4,7 @@
 
 #include <asio/write.hpp>
 
+#include "modes/bench/chunk_reader.hpp"
 #include "net/endpoint.hpp"
 
 namespace dschat::bench {
@@ -19,17 +20,13 @@ asio::awaitable<std::string> tls_handshake(asio::ip::tcp::socket& socket, TlsEng
                                  asio::redirect_error(asio::use_awaitable, error));
       if (error) break;
     }
-    co_await socket.async_wait(asio::ip::tcp::socket::wait_read,
-                               asio::redirect_error(asio::use_awaitable, error));
-    if (error) break;
-    const std::size_t n = socket.read_some(asio::buffer(buffer.data(), buffer.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) {
-      error.clear();
-    } else if (error == asio::error::eof) {
+    const ReadyRead read = co_await read_when_ready(socket, buffer);
+    error = read.error;
+    if (error == asio::error::eof) {
       error.clear();
       engine.feed_eof();
-    } else if (!error) {
-      engine.feed_ciphertext(std::string_view(buffer.data(), n));
+    } else if (!error && read.n > 0) {
+      engine.feed_ciphertext(std::string_view(buffer.data(), read.n));
     }
   }
   if (!error && engine.wants_write()) {
