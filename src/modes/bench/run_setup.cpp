@@ -29,8 +29,10 @@ BenchResult new_result(const BenchOptions& options) {
   if (options.servers.empty()) {
     result.target = format_host_port(options.host, options.port);
   } else {
-    for (const auto& server : options.servers)
-      result.target += (result.target.empty() ? "" : ",") + format_host_port(server.host, server.port);
+    for (const auto& server : options.servers) {
+      if (!result.target.empty()) result.target += ',';
+      result.target += format_host_port(server.host, server.port);
+    }
     result.servers = options.servers.size();
   }
   result.proto = std::string(proto_name(options.proto));
