@@ -248,10 +248,20 @@ def test_long_messages_are_paced_by_their_bytes_as_tcp_lines_are():
     started = time.monotonic()
     for line in lines:
         flooder.send(line)
-    assert [reader.line() for _ in lines] == [f"<{name}> ".encode() + line for line in lines]  # none dropped
+    # While the flooder's last frames wait for the budget, a TCP client's burst goes through the loop's
+    # shared read buffer: the waiting frames must not be read from it.
+    assert flooder.line() == b"! slow down: more than 8 KiB/s, reading paused"
+    burst = [b"%02d" % i + b"y" * 2000 for i in range(8)]  # 16 KB: read at once, over the waiting frames
+    reader.send(b"".join(line + b"\n" for line in burst))
+    got = []
+    while len(got) < len(lines):  # the reader's own burst gets it a slow-down notice too
+        line = reader.line()
+        if not line.startswith(b"! slow down"):
+            got.append(line)
+    assert got == [f"<{name}> ".encode() + line for line in lines]  # none dropped, none garbled
+    assert [flooder.line()[-2002:] for _ in burst] == burst
     # Four and a half fit in the burst; the rest (about 5.8 KB) waits for the budget: about 0.7 s.
     assert time.monotonic() - started >= 0.5
-    assert flooder.line() == b"! slow down: more than 8 KiB/s, reading paused"
     server.wait_output(rb"127\.0\.0\.1:\d+ paced: more than 8 KiB/s, reading paused", stream="err")
     stop_cleanly(server, reader, flooder)
 

@@ -12,6 +12,7 @@
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
+#include "modes/async/handshake_turns.hpp"
 #include "net/endpoint.hpp"
 #include "web/web_assets.hpp"
 
@@ -38,7 +39,8 @@ WebSession::WebSession(Socket socket, std::string peer, const SessionContext& co
       outbox_(context.options.max_queue),
       bucket_(flood_budget(context.options), Clock::now()),
       deadline_(socket_.get_executor()),
-      decoder_(context.options.max_line) {
+      decoder_(context.options.max_line),
+      buffer_(context.read_buffer) {
   stats_.peer = std::move(peer);
 }
 
@@ -107,7 +109,13 @@ Awaitable<void> WebSession::run() {
 Awaitable<WebSession::ReadResult> WebSession::read_some() {
   for (;;) {
     ReadResult result;
-    result.bytes = receive(result.error);
+    if (tls_ && !tls_->handshake_done()) {
+      // A handshake step may be the costly one (key exchange and signature): one per pass of the loop.
+      const HandshakeTurns::Turn turn = co_await context_.handshake_turns->take();
+      result.bytes = receive(result.error);
+    } else {
+      result.bytes = receive(result.error);
+    }
     if (result.error != asio::error::would_block && result.error != asio::error::try_again) co_return result;
     const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_read, use_tuple) ||
                                 deadline_.async_wait(use_tuple));
@@ -120,7 +128,7 @@ Awaitable<WebSession::ReadResult> WebSession::read_some() {
 }
 
 std::size_t WebSession::receive(std::error_code& error) {
-  if (!tls_) return socket_.read_some(asio::buffer(buffer_), error);
+  if (!tls_) return socket_.read_some(asio::buffer(buffer_.data(), buffer_.size()), error);
   const std::size_t n = tls_->receive(socket_.native_handle(), buffer_, error);
   // Handshake messages the socket would not take at once leave the way frames do.
   if (tls_->has_output() && !failed_) schedule_flush();
@@ -197,7 +205,7 @@ Awaitable<void> WebSession::close() {
     // Closing with unread input would send a RST that can destroy the answer before the client reads it.
     deadline_.expires_at(std::min(deadline, Clock::now() + linger));
     while (true) {
-      const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_), use_tuple) ||
+      const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_.data(), buffer_.size()), use_tuple) ||
                                   deadline_.async_wait(use_tuple));
       if (woke.index() == 1 || std::get<0>(std::get<0>(woke))) break;
     }

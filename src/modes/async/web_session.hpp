@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -158,7 +159,10 @@ class WebSession final : public ChatPeer, public std::enable_shared_from_this<We
   Timer deadline_;     // the handshake deadline, a wait that stop() cancels, flood pauses, the flush deadline
   HttpRequestParser parser_;
   WsDecoder decoder_;
-  std::array<char, 16 * 1024> buffer_{};
+  // The loop's one read buffer, shared with every session (SessionContext::read_buffer): filled and consumed
+  // between two co_awaits. An idle WebSocket client holds no read buffer of its own.
+  std::span<char> buffer_;
+  std::string held_;   // frames read but not decoded yet when a flood pause began (the buffer is shared)
   std::string early_;  // bytes after the request head: the client's first frames
   ConnectionStats stats_;
   std::string room_reason_;  // what the others are told when this member leaves

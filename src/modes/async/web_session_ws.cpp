@@ -34,6 +34,11 @@ Awaitable<void> WebSession::serve_websocket(std::string_view early) {
         const auto pause = bucket_.wait(Clock::now());
         if (pause <= Clock::duration::zero()) break;
         note_paced();
+        if (held_.empty()) {
+          // The frames after this one are in the loop's shared buffer, which others fill during the pause.
+          held_.assign(pending);
+          pending = held_;
+        }
         deadline_.expires_after(pause);
         co_await deadline_.async_wait(use_tuple);
         deadline_.expires_at(Clock::time_point::max());
@@ -41,6 +46,7 @@ Awaitable<void> WebSession::serve_websocket(std::string_view early) {
       if (reading_done_ || !on_event(event)) break;
     }
     if (reading_done_) break;
+    std::string().swap(held_);  // decoded: an idle client keeps no copy
     const auto [n, error] = co_await read_some();
     if (reading_done_) break;  // stop(), fail() or a close frame cancelled the wait
     if (error) {
