@@ -113,10 +113,7 @@ Server::Server(const ServeOptions& options, const ConnectionLog& log)
                 }),
       signals_(io_.get_executor()),
       denial_timer_(io_.get_executor()) {
-  if (tls_) {
-    context_.tls = &*tls_;
-    context_.handshake_turns = &handshake_turns_;
-  }
+  if (tls_) context_.tls = &*tls_;
   if (service_of(options) == Service::chat) {
     room_.emplace(room_options(options));
     context_.room = &*room_;

@@ -17,7 +17,6 @@
 #include "core/denial_log.hpp"
 #include "core/exit_code.hpp"
 #include "log/connection_logger.hpp"
-#include "modes/async/handshake_turns.hpp"
 #include "modes/async/io_types.hpp"
 #include "modes/async/relay_link.hpp"
 #include "modes/async/session.hpp"
@@ -90,7 +89,6 @@ class Server {
   SessionContext context_;
   WebContext web_context_;
   Message shutting_down_;
-  HandshakeTurns handshake_turns_;
   asio::io_context io_{1};  // one thread: the concurrency hint lets Asio skip its internal locking
   // --relay: after io_, whose executor it takes; before the sessions, which tell it when they leave.
   std::optional<RelayLink> relay_link_;

@@ -16,7 +16,6 @@
 
 namespace dschat::async {
 
-class HandshakeTurns;
 class Session;
 
 /// What every session of one async server shares. Owned by the server, outlives every session.
@@ -31,8 +30,6 @@ struct SessionContext {
   /// Called once per session after it has closed; error is set when a coroutine of it threw.
   std::function<void(const std::shared_ptr<Session>&, const std::exception_ptr& error)> ended;
   const TlsContext* tls = nullptr;  ///< set when the chat port speaks TLS
-  /// With TLS: each handshake step takes a turn, one per pass of the loop (HandshakeTurns).
-  HandshakeTurns* handshake_turns = nullptr;
 };
 
 /// Handles a line from a client that has not given the room password yet (never logged: it may hold one),

@@ -12,7 +12,6 @@
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
-#include "modes/async/handshake_turns.hpp"
 #include "modes/async/session.hpp"
 #include "net/endpoint.hpp"
 
@@ -92,15 +91,7 @@ Awaitable<Session::ReadState> Session::read_loop() {
     // Read before waiting, always: Asio's reactor is edge-triggered, and readiness that arrived while
     // nobody waited (during a flood pause) is not reported again.
     std::error_code error;
-    std::size_t n = 0;
-    if (tls_ && !tls_->handshake_done()) {
-      // A handshake step may be the costly one (key exchange and signature): one per pass of the loop.
-      const HandshakeTurns::Turn turn = co_await context_.handshake_turns->take();
-      if (reading_done_) break;
-      n = receive(buffer, error);
-    } else {
-      n = receive(buffer, error);
-    }
+    const std::size_t n = receive(buffer, error);
     if (error == asio::error::would_block || error == asio::error::try_again) {
       if (holds_message()) {
         co_await wait_out_message_pause();

@@ -12,7 +12,6 @@
 
 #include "core/protocol.hpp"
 #include "modes/async/asio_compat.hpp"
-#include "modes/async/handshake_turns.hpp"
 #include "net/endpoint.hpp"
 #include "web/web_assets.hpp"
 
@@ -109,13 +108,7 @@ Awaitable<void> WebSession::run() {
 Awaitable<WebSession::ReadResult> WebSession::read_some() {
   for (;;) {
     ReadResult result;
-    if (tls_ && !tls_->handshake_done()) {
-      // A handshake step may be the costly one (key exchange and signature): one per pass of the loop.
-      const HandshakeTurns::Turn turn = co_await context_.handshake_turns->take();
-      result.bytes = receive(result.error);
-    } else {
-      result.bytes = receive(result.error);
-    }
+    result.bytes = receive(result.error);
     if (result.error != asio::error::would_block && result.error != asio::error::try_again) co_return result;
     const auto woke = co_await (socket_.async_wait(asio::socket_base::wait_read, use_tuple) ||
                                 deadline_.async_wait(use_tuple));
@@ -205,8 +198,9 @@ Awaitable<void> WebSession::close() {
     // Closing with unread input would send a RST that can destroy the answer before the client reads it.
     deadline_.expires_at(std::min(deadline, Clock::now() + linger));
     while (true) {
-      const auto woke = co_await (socket_.async_read_some(asio::buffer(buffer_.data(), buffer_.size()), use_tuple) ||
-                                  deadline_.async_wait(use_tuple));
+      const auto woke =
+          co_await (socket_.async_read_some(asio::buffer(buffer_.data(), buffer_.size()), use_tuple) ||
+                    deadline_.async_wait(use_tuple));
       if (woke.index() == 1 || std::get<0>(std::get<0>(woke))) break;
     }
   }
