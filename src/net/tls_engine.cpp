@@ -55,11 +55,15 @@ struct TlsEngine::Impl {
   bool shutdown_sent = false;
   TlsState state = TlsState::handshaking;
   std::string error;
-  std::string host;
-  bool pinned = false;
-  Fingerprint pin{};
-  std::string pin_error;              // set by the verify callback
-  std::unique_ptr<SSL, FreeSsl> ssl;  // last, so that it goes first: its BIO points to buffers
+  /// What only a client checks, apart: a server holds ten thousand engines and needs none of it.
+  struct ClientCheck {
+    std::string host;
+    bool pinned = false;
+    Fingerprint pin{};
+    std::string pin_error;  // set by the verify callback
+  };
+  std::unique_ptr<ClientCheck> client;  // set for a client
+  std::unique_ptr<SSL, FreeSsl> ssl;    // last, so that it goes first: its BIO points to buffers
 
   void check_first_byte(std::string_view bytes);
   void advance();
@@ -77,11 +81,11 @@ int verify_pinned(int, X509_STORE_CTX* store) {
   auto* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* impl = static_cast<TlsEngine::Impl*>(SSL_get_app_data(ssl));
   const Fingerprint seen = certificate_fingerprint(X509_STORE_CTX_get_current_cert(store));
-  if (seen == impl->pin) {
+  if (seen == impl->client->pin) {
     X509_STORE_CTX_set_error(store, X509_V_OK);
     return 1;
   }
-  impl->pin_error = pin_mismatch(seen, impl->pin);
+  impl->client->pin_error = pin_mismatch(seen, impl->client->pin);
   X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
   return 0;
 }
@@ -96,13 +100,13 @@ void TlsEngine::Impl::fail(std::string why) {
 }
 
 void TlsEngine::Impl::fail_from_openssl(int ssl_error, std::string_view during) {
-  if (!pin_error.empty()) return fail(pin_error);
+  if (client && !client->pin_error.empty()) return fail(client->pin_error);
   // Without SSL_VERIFY_PEER (--tls-insecure) OpenSSL still records a verify result, but ignores it.
   const long verify = SSL_get_verify_result(ssl.get());
   if ((SSL_get_verify_mode(ssl.get()) & SSL_VERIFY_PEER) != 0 && verify != X509_V_OK) {
     std::string why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
     if (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)
-      why += " (expected " + host + ")";
+      why += " (expected " + (client ? client->host : std::string()) + ")";
     return fail(std::move(why));
   }
   const unsigned long code = ERR_peek_last_error();
@@ -129,15 +133,15 @@ void TlsEngine::Impl::check_first_byte(std::string_view bytes) {
 }
 
 bool TlsEngine::Impl::pin_matches() {
-  if (!pinned) return true;
+  if (!client || !client->pinned) return true;
   X509* cert = SSL_get0_peer_certificate(ssl.get());
   if (cert == nullptr) {
     fail("the server sent no certificate");
     return false;
   }
   const Fingerprint seen = certificate_fingerprint(cert);
-  if (seen == pin) return true;
-  fail(pin_mismatch(seen, pin));
+  if (seen == client->pin) return true;
+  fail(pin_mismatch(seen, client->pin));
   return false;
 }
 
@@ -203,24 +207,25 @@ TlsEngine TlsEngine::server(const TlsContext& context) {
 TlsEngine TlsEngine::client(const TlsContext& context, std::string_view host) {
   auto impl = make_impl(context);
   SSL* ssl = impl->ssl.get();
-  impl->host = std::string(host);
-  const bool ip = is_ip_literal(impl->host);
+  auto& check = *(impl->client = std::make_unique<Impl::ClientCheck>());
+  check.host = std::string(host);
+  const bool ip = is_ip_literal(check.host);
   // SNI carries names only (RFC 6066); an IP literal is checked against the certificate's IP entries.
   // SSL_set_tlsext_host_name, without the C cast in the macro.
-  if (!ip && !impl->host.empty())
+  if (!ip && !check.host.empty())
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-             const_cast<char*>(impl->host.c_str()));
+             const_cast<char*>(check.host.c_str()));
   const auto verify = context.client_options().verify;
   if (verify == TlsClientOptions::Verify::system || verify == TlsClientOptions::Verify::ca_file) {
-    const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), impl->host.c_str())
-                      : SSL_set1_host(ssl, impl->host.c_str());
+    const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), check.host.c_str())
+                      : SSL_set1_host(ssl, check.host.c_str());
     if (ok != 1) {
       ERR_clear_error();
-      throw Error("cannot check the TLS host name " + impl->host);
+      throw Error("cannot check the TLS host name " + check.host);
     }
   } else if (verify == TlsClientOptions::Verify::fingerprint) {
-    impl->pinned = true;
-    impl->pin = context.client_options().fingerprint;
+    check.pinned = true;
+    check.pin = context.client_options().fingerprint;
     SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_pinned);
   }
   SSL_set_connect_state(ssl);
