@@ -268,7 +268,8 @@ void Relay::resolve_collisions(Clock::time_point now, Effects& effects) {
   // view with no lookups, and none at all when nobody here has a nick.
   std::unordered_map<std::string_view, std::pair<std::uint64_t, std::string_view>> contested;
   for (const auto& [id, member] : self_.members) {
-    if (member.name != guest_name(id)) contested.emplace(member.key, std::pair{member.claimed, node_});
+    if (member.name != guest_name(id))
+      contested.emplace(member.key, std::pair<std::uint64_t, std::string_view>{member.claimed, node_});
   }
   if (contested.empty()) return;
   // The smallest (claimed, node) per contested name among the members of reachable nodes and this one.
