@@ -344,15 +344,22 @@ def test_connection_refused_exits_1():
         assert result.stdout == b""
 
 
-def test_server_killed_mid_run_is_reported():
-    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0, "-v")
+def end_server_mid_run(server, port, how, *flags):
+    """Starts a 30 s broadcast load against port, ends server (started with -v) with signal how once its
+    lines are relayed, and checks the load fails at once with exit 1; returns the load."""
     load = dschat("bench", "broadcast", "--port", port, "--clients", 4, "--rate", 400, "--duration", 30,
-                  "--warmup", 0)
+                  "--warmup", 0, *flags)
     server.wait_output(r"#b:\d+:\d+:", stream="err", timeout=20)  # load lines are being relayed
     started = time.monotonic()
-    server.signal(signal.SIGKILL)
+    server.signal(how)
     assert load.wait(timeout=15) == 1, load.err
     assert time.monotonic() - started < 10  # reported at once, not at the end of --duration
+    return load
+
+
+def test_server_killed_mid_run_is_reported():
+    server, port = start_server("serve", "--mode", "async", "--rate", 0, "--port", 0, "-v")
+    load = end_server_mid_run(server, port, signal.SIGKILL)
     assert load.err.startswith(f"dschat: connection to 127.0.0.1:{port} ".encode()), load.err
     assert b"during the run" in load.err and load.err.count(b"\n") == 1, load.err
     assert b"broadcast 127.0.0.1:" in load.out  # what was measured so far is still shown

@@ -4,11 +4,10 @@ must report what really happened — every line delivered once and in order, idl
 that goes away or does not speak WebSocket named in one line."""
 
 import signal
-import time
 
 from bench_test import (SMALL, bench, check_clean_load, check_server_figures, check_usage_errors,
-                        start_peer)
-from harness import dschat, run, run_tests
+                        end_server_mid_run, start_peer)
+from harness import run, run_tests
 from web_test import web_server
 
 
@@ -69,13 +68,7 @@ def test_websocket_to_the_chat_port_is_refused_with_one_line():
 
 def test_server_shutdown_mid_run_is_reported_with_its_close_code():
     server, _, web = web_server("--rate", 0, "-v")
-    load = dschat("bench", "broadcast", "--port", web, "--clients", 4, "--rate", 400, "--duration", 30,
-                  "--warmup", 0, "--ws")
-    server.wait_output(r"#b:\d+:\d+:", stream="err", timeout=20)  # load lines are being relayed
-    started = time.monotonic()
-    server.signal(signal.SIGTERM)
-    assert load.wait(timeout=15) == 1, load.err
-    assert time.monotonic() - started < 10  # reported at once, not at the end of --duration
+    load = end_server_mid_run(server, web, signal.SIGTERM, "--ws")
     assert load.err.startswith(f"dschat: WebSocket to 127.0.0.1:{web} ended during the run: ".encode()), load.err
     assert b"(1001" in load.err and load.err.count(b"\n") == 1, load.err
 
