@@ -71,6 +71,8 @@ def test_server_shutdown_mid_run_is_reported_with_its_close_code():
     load = end_server_mid_run(server, web, signal.SIGTERM, "--ws")
     assert load.err.startswith(f"dschat: WebSocket to 127.0.0.1:{web} ended during the run: ".encode()), load.err
     assert b"(1001" in load.err and load.err.count(b"\n") == 1, load.err
+    # The server ends on its own: the teardown must not find it still closing and signal it again.
+    assert server.wait(timeout=10) == 0, server.err[-2000:]
 
 
 def test_ws_usage_errors_exit_2():
